@@ -33,7 +33,9 @@ export function newMatcher(type: MatchType, name: string, value: string): Matche
       try {
         re = new RegExp(`^(?:${value})$`, 'su');
       } catch (err) {
-        throw new MatcherError(`invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`);
+        throw new MatcherError(
+          `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`,
+        );
       }
       const negate = type === '!~';
       return { type, name, value, matches: (v) => re.test(v) !== negate };

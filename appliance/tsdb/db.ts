@@ -1,0 +1,1129 @@
+// The SQLite-backed TSDB: series index, compressed chunks, an in-memory head per series, the head log for
+// crash safety, time windows for cheap retention. The schema and the reasons behind it are in SCHEMA.md.
+import fs from 'node:fs';
+import path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Labels } from '../model/labels.ts';
+import { labelsKey, METRIC_NAME } from '../model/labels.ts';
+import type { Logger } from '../model/logger.ts';
+import type { Matcher } from '../model/matcher.ts';
+import type {
+  Appendable,
+  Appender,
+  Querier,
+  Queryable,
+  SampleIterator,
+  Series,
+  SeriesRef,
+} from '../storage/interface.ts';
+import { SampleError, StorageError } from '../storage/interface.ts';
+import { XorChunkEncoder, XorChunkIterator } from './chunkenc.ts';
+import type { LogValueState, SegmentInfo } from './headlog.ts';
+import {
+  decodeSamplesRecord,
+  encodeSamplesRecord,
+  LogCorruptError,
+  LogWriteError,
+  MapValueState,
+  SegmentedLog,
+} from './headlog.ts';
+
+/** Chunks never span a window boundary, so a window can be indexed once and dropped whole (like a block). */
+export const WINDOW_MS = 2 * 60 * 60 * 1000;
+/** A head chunk is cut at this many samples (Prometheus cuts at 120; larger chunks amortise row overhead). */
+export const CHUNK_MAX_SAMPLES = 240;
+/** ... or at this many bytes, as Prometheus's MaxBytesPerXORChunk. */
+export const CHUNK_MAX_BYTES = 1024;
+/** A window is sealed this long after it ended: late scrapes of the old window still land in it. */
+export const SEAL_GRACE_MS = 10 * 60 * 1000;
+/** Cut chunks are written to SQLite at most this often: batching keeps bytes written per sample low. */
+export const FLUSH_INTERVAL_MS = 60 * 1000;
+/** The head log starts a new segment after this long or this many bytes, so old ones can be deleted. */
+export const LOG_SEGMENT_MAX_AGE_MS = 15 * 60 * 1000;
+export const LOG_SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
+/** How often maintenance (flush, seal, log truncation, retention) runs. */
+export const MAINTENANCE_INTERVAL_MS = 10 * 1000;
+
+const SCHEMA_VERSION = 1;
+
+export interface TsdbOptions {
+  /** The data directory; it holds storewatch.db and the head log directory. */
+  readonly dir: string;
+  /** Opens a SQLite file (the composition root passes the native-addon-aware opener). */
+  readonly openDatabase: (file: string) => BetterSqlite3.Database;
+  readonly now: () => number;
+  readonly logger: Logger;
+  /** Samples older than this are deleted, a window at a time; 0 keeps everything. */
+  readonly retentionTimeMs: number;
+  /** The database is kept under this many bytes by dropping the oldest windows; 0 means no budget. */
+  readonly retentionSizeBytes: number;
+}
+
+/** What the status page and /metrics show about storage. */
+export interface TsdbStats {
+  readonly path: string;
+  readonly databaseBytes: number;
+  readonly logBytes: number;
+  readonly series: number;
+  readonly chunks: number;
+  readonly headChunks: number;
+  readonly samplesAppended: number;
+  readonly samplesOutOfOrder: number;
+  readonly oldestTimestamp: number | null;
+  readonly newestTimestamp: number | null;
+  readonly retentionTimeMs: number;
+  readonly retentionSizeBytes: number;
+  readonly ingestion: 'ok' | 'paused';
+  readonly ingestionError: string;
+  readonly commits: number;
+  readonly commitFailures: number;
+  readonly flushFailures: number;
+  readonly windowsDropped: number;
+  readonly logReplayedSamples: number;
+  readonly logCorruptRecords: number;
+}
+
+interface RecentChunk {
+  /** SQLite row id once flushed, 0 while pending. */
+  id: number;
+  readonly window: number;
+  readonly mint: number;
+  readonly maxt: number;
+  readonly samples: number;
+  /** The bytes while pending; dropped after the flush. */
+  data: Uint8Array | null;
+}
+
+interface MemSeries {
+  readonly ref: number;
+  readonly labels: Labels;
+  head: XorChunkEncoder | null;
+  headWindow: number;
+  /** Largest timestamp stored for the series (head, pending or flushed), -Infinity when none. */
+  lastT: number;
+  lastLo: number;
+  lastHi: number;
+  /** Largest timestamp staged in an uncommitted appender. */
+  stagedT: number;
+  stagedLo: number;
+  stagedHi: number;
+  /** Previous value in the current log segment (valid when logEpoch matches the log's epoch). */
+  logEpoch: number;
+  logLo: number;
+  logHi: number;
+  /** Chunks of unsealed windows, oldest first. */
+  readonly recent: RecentChunk[];
+}
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+
+function windowOf(t: number): number {
+  return Math.floor(t / WINDOW_MS);
+}
+
+function compareLabels(a: Labels, b: Labels): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
+    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+function encodeIds(ids: readonly number[]): Uint8Array {
+  const out: number[] = [];
+  let prev = 0;
+  for (const id of ids) {
+    let d = id - prev;
+    prev = id;
+    while (d >= 0x80) {
+      out.push((d % 0x80) | 0x80);
+      d = Math.floor(d / 0x80);
+    }
+    out.push(d);
+  }
+  return Uint8Array.from(out);
+}
+
+function decodeIds(buf: Uint8Array): number[] {
+  const ids: number[] = [];
+  let prev = 0;
+  let x = 0;
+  let mul = 1;
+  for (const b of buf) {
+    x += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      prev += x;
+      ids.push(prev);
+      x = 0;
+      mul = 1;
+    } else mul *= 0x80;
+  }
+  return ids;
+}
+
+function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT' || code === 'EFBIG';
+}
+
+/** The SQLite TSDB. Open it with {@link Tsdb.open}; run {@link Tsdb.start} for background maintenance. */
+export class Tsdb implements Appendable, Queryable {
+  readonly dir: string;
+  private readonly opts: TsdbOptions;
+  private readonly db: BetterSqlite3.Database;
+  private readonly log: SegmentedLog;
+  private readonly logger: Logger;
+  private readonly byRef = new Map<number, MemSeries>();
+  private readonly byKey = new Map<string, MemSeries>();
+  private readonly postings = new Map<string, Map<string, number[]>>();
+  private nextRef = 1;
+  private sealedThrough = -Infinity;
+  /** Sealed windows that hold chunks, ascending: queries visit only these. */
+  private sealedWindows: number[] = [];
+  private logEpoch = 0;
+  private pending: { s: MemSeries; c: RecentChunk }[] = [];
+  private lastFlush = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private chunkCount = 0;
+  private headChunks = 0;
+  private newestT = -Infinity;
+  private oldestCache: number | null | undefined;
+  private ingestionError = '';
+  private readonly counters = {
+    samplesAppended: 0,
+    samplesOutOfOrder: 0,
+    commits: 0,
+    commitFailures: 0,
+    flushFailures: 0,
+    windowsDropped: 0,
+    logReplayedSamples: 0,
+    logCorruptRecords: 0,
+  };
+  private readonly stmt: {
+    insertSeries: BetterSqlite3.Statement;
+    insertChunk: BetterSqlite3.Statement;
+    upsertWindow: BetterSqlite3.Statement;
+    indexLookup: BetterSqlite3.Statement;
+    chunkMeta: BetterSqlite3.Statement;
+    chunkData: BetterSqlite3.Statement;
+    insertIndex: BetterSqlite3.Statement;
+    setMeta: BetterSqlite3.Statement;
+  };
+
+  private constructor(opts: TsdbOptions) {
+    this.opts = opts;
+    this.dir = opts.dir;
+    this.logger = opts.logger;
+    fs.mkdirSync(opts.dir, { recursive: true });
+    this.db = opts.openDatabase(path.join(opts.dir, 'storewatch.db'));
+    this.initSchema();
+    this.stmt = {
+      insertSeries: this.db.prepare('INSERT INTO series (id, labels) VALUES (?, ?)'),
+      insertChunk: this.db.prepare('INSERT INTO chunks (series_id, mint, maxt, data) VALUES (?, ?, ?, ?)'),
+      upsertWindow: this.db.prepare(
+        `INSERT INTO windows (window, min_chunk_id, max_chunk_id, chunks, samples, bytes) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(window) DO UPDATE SET min_chunk_id = min(min_chunk_id, excluded.min_chunk_id),
+           max_chunk_id = max(max_chunk_id, excluded.max_chunk_id), chunks = chunks + excluded.chunks,
+           samples = samples + excluded.samples, bytes = bytes + excluded.bytes`,
+      ),
+      indexLookup: this.db
+        .prepare('SELECT chunk_ids FROM chunk_index WHERE window = ? AND series_id = ?')
+        .pluck(),
+      chunkMeta: this.db.prepare('SELECT mint, maxt FROM chunks WHERE id = ?'),
+      chunkData: this.db.prepare('SELECT data FROM chunks WHERE id = ?').pluck(),
+      insertIndex: this.db.prepare('INSERT INTO chunk_index (window, series_id, chunk_ids) VALUES (?, ?, ?)'),
+      setMeta: this.db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+    };
+    this.log = new SegmentedLog(path.join(opts.dir, 'head-log'), opts.now);
+  }
+
+  /** Opens (or creates) the TSDB in `opts.dir` and replays the head log of an unclean stop. */
+  static open(opts: TsdbOptions): Tsdb {
+    const db = new Tsdb(opts);
+    try {
+      db.load();
+    } catch (err) {
+      db.db.close();
+      db.log.close();
+      throw err;
+    }
+    return db;
+  }
+
+  private initSchema(): void {
+    const db = this.db;
+    // page_size and auto_vacuum only take effect before the first table exists; WAL must come after them.
+    db.pragma('page_size = 4096');
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('temp_store = MEMORY');
+    db.pragma('cache_size = -8192');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (
+        id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint INTEGER NOT NULL, maxt INTEGER NOT NULL,
+        data BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunk_index (
+        window INTEGER NOT NULL, series_id INTEGER NOT NULL, chunk_ids BLOB NOT NULL,
+        PRIMARY KEY (window, series_id)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS windows (
+        window INTEGER PRIMARY KEY, min_chunk_id INTEGER NOT NULL, max_chunk_id INTEGER NOT NULL,
+        chunks INTEGER NOT NULL, samples INTEGER NOT NULL, bytes INTEGER NOT NULL,
+        sealed INTEGER NOT NULL DEFAULT 0);
+    `);
+    const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
+      number | undefined;
+    if (version === undefined) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(SCHEMA_VERSION);
+    } else if (version !== SCHEMA_VERSION) {
+      throw new StorageError(
+        'io',
+        `unsupported storage schema version ${version} (expected ${SCHEMA_VERSION})`,
+      );
+    }
+  }
+
+  private load(): void {
+    const db = this.db;
+    const sealed = db.prepare("SELECT value FROM meta WHERE key = 'sealed_through'").pluck().get() as
+      number | undefined;
+    this.sealedThrough = sealed ?? -Infinity;
+    for (const row of db.prepare('SELECT id, labels FROM series').iterate() as Iterable<{
+      id: number;
+      labels: string;
+    }>) {
+      const rec = JSON.parse(row.labels) as Record<string, string>;
+      const labels: Labels = Object.entries(rec).map(([name, value]) => ({ name, value }));
+      this.addSeries(this.newSeries(row.id, labels));
+      if (row.id >= this.nextRef) this.nextRef = row.id + 1;
+    }
+    this.sealedWindows = db
+      .prepare('SELECT window FROM windows WHERE sealed = 1 ORDER BY window')
+      .pluck()
+      .all() as number[];
+    this.chunkCount =
+      (db.prepare('SELECT coalesce(sum(chunks), 0) FROM windows').pluck().get() as number) ?? 0;
+    const firstOpen = db.prepare('SELECT min(min_chunk_id) FROM windows WHERE sealed = 0').pluck().get() as
+      number | null;
+    if (firstOpen !== null) {
+      const rows = db
+        .prepare('SELECT id, series_id, mint, maxt, length(data) AS n FROM chunks WHERE id >= ? ORDER BY id')
+        .iterate(firstOpen) as Iterable<{ id: number; series_id: number; mint: number; maxt: number }>;
+      for (const r of rows) {
+        const w = windowOf(r.mint);
+        if (w <= this.sealedThrough) continue;
+        const s = this.byRef.get(r.series_id);
+        if (!s) continue;
+        s.recent.push({ id: r.id, window: w, mint: r.mint, maxt: r.maxt, samples: 0, data: null });
+        if (r.maxt > s.lastT) s.lastT = r.maxt;
+        if (r.maxt > this.newestT) this.newestT = r.maxt;
+      }
+      for (const s of this.byRef.values()) s.recent.sort((a, b) => a.mint - b.mint);
+    }
+    this.replayLog();
+    this.log.openNew();
+    this.logEpoch++;
+    this.lastFlush = this.opts.now();
+  }
+
+  private replayLog(): void {
+    const state = new MapValueState();
+    let currentSeg: SegmentInfo | null = null;
+    let replayState: LogValueState = state;
+    this.log.replay(
+      (payload, seg) => {
+        if (seg !== currentSeg) {
+          currentSeg = seg;
+          replayState = new MapValueState();
+        }
+        try {
+          decodeSamplesRecord(payload, replayState, (ref, t, v) => {
+            if (t > seg.maxT) seg.maxT = t;
+            const s = this.byRef.get(ref);
+            if (!s || windowOf(t) <= this.sealedThrough || t <= s.lastT) return;
+            f64[0] = v;
+            this.applySample(s, t, v, u32[0]!, u32[1]!);
+            this.counters.logReplayedSamples++;
+          });
+        } catch (err) {
+          if (!(err instanceof LogCorruptError)) throw err;
+          this.counters.logCorruptRecords++;
+          this.logger.warn({ segment: seg.file, err: err.message }, 'skipping corrupt head log record');
+        }
+      },
+      (seg, offset, reason) => {
+        this.counters.logCorruptRecords++;
+        this.logger.warn(
+          { segment: seg.file, offset, reason },
+          'head log ends in a torn record (unclean stop)',
+        );
+      },
+    );
+    if (this.counters.logReplayedSamples > 0) {
+      this.logger.info({ samples: this.counters.logReplayedSamples }, 'replayed head log');
+    }
+  }
+
+  private newSeries(ref: number, labels: Labels): MemSeries {
+    return {
+      ref,
+      labels,
+      head: null,
+      headWindow: 0,
+      lastT: -Infinity,
+      lastLo: 0,
+      lastHi: 0,
+      stagedT: -Infinity,
+      stagedLo: 0,
+      stagedHi: 0,
+      logEpoch: -1,
+      logLo: 0,
+      logHi: 0,
+      recent: [],
+    };
+  }
+
+  private addSeries(s: MemSeries): void {
+    this.byRef.set(s.ref, s);
+    this.byKey.set(labelsKey(s.labels), s);
+    for (const l of s.labels) {
+      let values = this.postings.get(l.name);
+      if (!values) this.postings.set(l.name, (values = new Map<string, number[]>()));
+      const refs = values.get(l.value);
+      if (refs) refs.push(s.ref);
+      else values.set(l.value, [s.ref]);
+    }
+  }
+
+  /** Adds one sample to the series' head chunk, cutting the chunk when it is full or the window changes. */
+  private applySample(s: MemSeries, t: number, v: number, lo: number, hi: number): void {
+    const w = windowOf(t);
+    if (
+      s.head &&
+      (s.headWindow !== w || s.head.count >= CHUNK_MAX_SAMPLES || s.head.byteLength >= CHUNK_MAX_BYTES)
+    ) {
+      this.cutHead(s);
+    }
+    if (!s.head) {
+      s.head = new XorChunkEncoder();
+      s.headWindow = w;
+      this.headChunks++;
+    }
+    s.head.append(t, v);
+    s.lastT = t;
+    s.lastLo = lo;
+    s.lastHi = hi;
+    if (t > this.newestT) this.newestT = t;
+  }
+
+  private cutHead(s: MemSeries): void {
+    const h = s.head;
+    if (!h) return;
+    s.head = null;
+    this.headChunks--;
+    if (h.count === 0) return;
+    const c: RecentChunk = {
+      id: 0,
+      window: s.headWindow,
+      mint: h.mint,
+      maxt: h.maxt,
+      samples: h.count,
+      data: h.bytes(),
+    };
+    s.recent.push(c);
+    this.pending.push({ s, c });
+  }
+
+  appender(): Appender {
+    return new TsdbAppender(this);
+  }
+
+  querier(): Querier {
+    return new TsdbQuerier(this);
+  }
+
+  // ---- used by TsdbAppender ----
+
+  /** @internal */
+  lookupForAppend(ref: SeriesRef, labels: Labels): MemSeries | undefined {
+    if (ref !== 0) {
+      const s = this.byRef.get(ref);
+      if (s) return s;
+    }
+    return this.byKey.get(labelsKey(labels));
+  }
+
+  /** @internal */
+  allocateSeries(labels: Labels): MemSeries {
+    return this.newSeries(this.nextRef++, labels);
+  }
+
+  /** @internal */
+  checkAppend(s: MemSeries, t: number, lo: number, hi: number): boolean {
+    if (this.closed) throw new StorageError('closed', 'storage is closed');
+    const last = s.stagedT > s.lastT ? s.stagedT : s.lastT;
+    if (t < last) {
+      this.counters.samplesOutOfOrder++;
+      throw new SampleError('out_of_order', `out of order sample for ${seriesName(s)}`);
+    }
+    if (t === last) {
+      const sameStaged = s.stagedT === t && s.stagedLo === lo && s.stagedHi === hi;
+      const sameStored = s.lastT === t && s.lastLo === lo && s.lastHi === hi;
+      if (sameStaged || sameStored) return false;
+      throw new SampleError('duplicate_timestamp', `duplicate sample for timestamp ${t} of ${seriesName(s)}`);
+    }
+    if (windowOf(t) <= this.sealedThrough) {
+      throw new SampleError('too_old', `sample at ${t} is older than the sealed storage windows`);
+    }
+    return true;
+  }
+
+  /** @internal Makes one round durable and visible; see Appender.commit. */
+  commitRound(
+    newSeries: readonly MemSeries[],
+    staged: readonly MemSeries[],
+    ts: readonly number[],
+    values: Float64Array,
+    n: number,
+  ): void {
+    if (this.closed) throw new StorageError('closed', 'storage is closed');
+    try {
+      if (newSeries.length > 0) {
+        const insert = this.stmt.insertSeries;
+        this.db.transaction(() => {
+          for (const s of newSeries)
+            insert.run(s.ref, JSON.stringify(Object.fromEntries(s.labels.map((l) => [l.name, l.value]))));
+        })();
+        for (const s of newSeries) this.addSeries(s);
+      }
+      if (n === 0) return;
+      this.maybeRotateLog();
+      const epoch = this.logEpoch;
+      const undo: number[] = [];
+      const state: LogValueState = {
+        get: (ref, out) => {
+          const s = this.byRef.get(ref)!;
+          if (s.logEpoch !== epoch) return false;
+          out[0] = s.logLo;
+          out[1] = s.logHi;
+          return true;
+        },
+        set: (ref, lo, hi) => {
+          const s = this.byRef.get(ref)!;
+          undo.push(ref, s.logEpoch, s.logLo, s.logHi);
+          s.logEpoch = epoch;
+          s.logLo = lo;
+          s.logHi = hi;
+        },
+      };
+      const refs = new Array<number>(n);
+      let maxT = -Infinity;
+      for (let i = 0; i < n; i++) {
+        refs[i] = staged[i]!.ref;
+        if (ts[i]! > maxT) maxT = ts[i]!;
+      }
+      const record = encodeSamplesRecord(refs, ts, values, n, state);
+      try {
+        this.log.append(record, maxT);
+      } catch (err) {
+        for (let i = undo.length - 4; i >= 0; i -= 4) {
+          const s = this.byRef.get(undo[i]!)!;
+          s.logEpoch = undo[i + 1]!;
+          s.logLo = undo[i + 2]!;
+          s.logHi = undo[i + 3]!;
+        }
+        throw err;
+      }
+      for (let i = 0; i < n; i++) {
+        const s = staged[i]!;
+        const v = values[i]!;
+        f64[0] = v;
+        this.applySample(s, ts[i]!, v, u32[0]!, u32[1]!);
+      }
+      this.counters.samplesAppended += n;
+      this.counters.commits++;
+      this.ingestionError = '';
+    } catch (err) {
+      this.counters.commitFailures++;
+      if (err instanceof StorageError) throw err;
+      const full = isDiskFull(err) || (err instanceof LogWriteError && isDiskFull(err));
+      const kind = full ? 'disk_full' : 'io';
+      this.ingestionError = full
+        ? 'disk full: ingestion paused'
+        : `storage write failed: ${(err as Error).message}`;
+      throw new StorageError(kind, this.ingestionError, { cause: err });
+    }
+  }
+
+  private maybeRotateLog(): void {
+    const cur = this.log.current();
+    if (!cur) return;
+    const now = this.opts.now();
+    if (cur.size >= LOG_SEGMENT_MAX_BYTES || now - cur.createdAt >= LOG_SEGMENT_MAX_AGE_MS) {
+      this.log.openNew();
+      this.logEpoch++;
+    }
+  }
+
+  // ---- maintenance ----
+
+  /** Starts background maintenance; it stops when `signal` aborts or on close(). */
+  start(signal?: AbortSignal): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.maintainSafely(), MAINTENANCE_INTERVAL_MS);
+    this.timer.unref();
+    signal?.addEventListener('abort', () => this.stopTimer(), { once: true });
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private maintainSafely(): void {
+    try {
+      this.maintain();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'storage maintenance failed');
+    }
+  }
+
+  /**
+   * One maintenance pass: flush cut chunks, seal finished windows, delete head log segments whose samples
+   * are all in SQLite, and apply retention. Safe to call at any time; tests call it directly.
+   */
+  maintain(opts: { forceFlush?: boolean } = {}): void {
+    if (this.closed) return;
+    const now = this.opts.now();
+    const target = windowOf(now - SEAL_GRACE_MS) - 1;
+    if (target > this.sealedThrough) {
+      for (const s of this.byRef.values()) if (s.head && s.headWindow <= target) this.cutHead(s);
+    }
+    if (opts.forceFlush || this.pending.length > 0) {
+      if (
+        opts.forceFlush ||
+        now - this.lastFlush >= FLUSH_INTERVAL_MS ||
+        this.pending.length >= 50_000 ||
+        target > this.sealedThrough
+      ) {
+        this.flush();
+      }
+    }
+    if (target > this.sealedThrough && this.pending.length === 0) this.seal(target);
+    this.truncateLog();
+    this.applyRetention(now);
+  }
+
+  /** Writes every pending chunk to SQLite in one transaction. On failure they stay pending (and in the log). */
+  flush(): void {
+    this.lastFlush = this.opts.now();
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    const perWindow = new Map<
+      number,
+      { min: number; max: number; chunks: number; samples: number; bytes: number }
+    >();
+    try {
+      this.db.transaction(() => {
+        for (const { s, c } of batch) {
+          const id = Number(this.stmt.insertChunk.run(s.ref, c.mint, c.maxt, c.data).lastInsertRowid);
+          c.id = id;
+          let agg = perWindow.get(c.window);
+          if (!agg) perWindow.set(c.window, (agg = { min: id, max: id, chunks: 0, samples: 0, bytes: 0 }));
+          agg.min = Math.min(agg.min, id);
+          agg.max = Math.max(agg.max, id);
+          agg.chunks++;
+          agg.samples += c.samples;
+          agg.bytes += c.data!.length;
+        }
+        for (const [w, a] of perWindow)
+          this.stmt.upsertWindow.run(w, a.min, a.max, a.chunks, a.samples, a.bytes);
+      })();
+    } catch (err) {
+      for (const { c } of batch) c.id = 0;
+      this.counters.flushFailures++;
+      if (isDiskFull(err)) this.ingestionError = 'disk full: chunks cannot be written';
+      this.logger.error(
+        { err: (err as Error).message, chunks: batch.length },
+        'chunk flush failed; will retry',
+      );
+      return;
+    }
+    for (const { c } of batch) c.data = null;
+    this.chunkCount += batch.length;
+    this.pending = [];
+  }
+
+  /** Writes the chunk index of every window up to `through` and forgets their chunk lists in memory. */
+  private seal(through: number): void {
+    const rows: { w: number; ref: number; ids: number[] }[] = [];
+    const refs = [...this.byRef.keys()].sort((a, b) => a - b);
+    for (const ref of refs) {
+      const s = this.byRef.get(ref)!;
+      let byWindow: Map<number, number[]> | null = null;
+      for (const c of s.recent) {
+        if (c.window > through) continue;
+        byWindow ??= new Map();
+        const ids = byWindow.get(c.window);
+        if (ids) ids.push(c.id);
+        else byWindow.set(c.window, [c.id]);
+      }
+      if (byWindow) for (const [w, ids] of byWindow) rows.push({ w, ref, ids });
+    }
+    rows.sort((a, b) => a.w - b.w || a.ref - b.ref);
+    this.db.transaction(() => {
+      for (const r of rows) this.stmt.insertIndex.run(r.w, r.ref, encodeIds(r.ids));
+      this.db.prepare('UPDATE windows SET sealed = 1 WHERE window <= ?').run(through);
+      this.stmt.setMeta.run('sealed_through', through);
+    })();
+    this.sealedThrough = through;
+    this.sealedWindows = this.db
+      .prepare('SELECT window FROM windows WHERE sealed = 1 ORDER BY window')
+      .pluck()
+      .all() as number[];
+    for (const s of this.byRef.values()) {
+      if (s.recent.length > 0 && s.recent[0]!.window <= through) {
+        const keep = s.recent.filter((c) => c.window > through);
+        s.recent.length = 0;
+        s.recent.push(...keep);
+      }
+    }
+  }
+
+  private truncateLog(): void {
+    let minHead = Infinity;
+    for (const s of this.byRef.values())
+      if (s.head && s.head.count > 0 && s.head.mint < minHead) minHead = s.head.mint;
+    if (this.pending.length > 0) {
+      for (const { c } of this.pending) if (c.mint < minHead) minHead = c.mint;
+    }
+    this.log.truncate((seg) => seg.maxT < minHead);
+  }
+
+  private applyRetention(now: number): void {
+    const drop: number[] = [];
+    if (this.opts.retentionTimeMs > 0) {
+      const cutoff = now - this.opts.retentionTimeMs;
+      const old = this.db
+        .prepare('SELECT window FROM windows WHERE sealed = 1 AND (window + 1) * ? <= ? ORDER BY window')
+        .pluck()
+        .all(WINDOW_MS, cutoff) as number[];
+      drop.push(...old);
+    }
+    for (const w of drop) this.dropWindow(w, 'age');
+    if (this.opts.retentionSizeBytes > 0) {
+      while (this.usedDatabaseBytes() > this.opts.retentionSizeBytes) {
+        const w = this.db.prepare('SELECT min(window) FROM windows WHERE sealed = 1').pluck().get() as
+          number | null;
+        if (w === null) break;
+        this.dropWindow(w, 'size');
+      }
+    }
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    if (free > 256 && free > total / 4) this.db.pragma(`incremental_vacuum(${free})`);
+  }
+
+  private usedDatabaseBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const total = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (total - free) * pageSize;
+  }
+
+  /** Deletes one sealed window: its chunks, its index rows and its bookkeeping row, in one transaction. */
+  private dropWindow(w: number, reason: 'age' | 'size'): void {
+    const row = this.db
+      .prepare('SELECT min_chunk_id, max_chunk_id, chunks FROM windows WHERE window = ?')
+      .get(w) as { min_chunk_id: number; max_chunk_id: number; chunks: number } | undefined;
+    if (!row) return;
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ? AND mint >= ? AND mint < ?')
+        .run(row.min_chunk_id, row.max_chunk_id, w * WINDOW_MS, (w + 1) * WINDOW_MS);
+      this.db.prepare('DELETE FROM chunk_index WHERE window = ?').run(w);
+      this.db.prepare('DELETE FROM windows WHERE window = ?').run(w);
+    })();
+    this.chunkCount -= row.chunks;
+    this.sealedWindows = this.sealedWindows.filter((x) => x !== w);
+    this.counters.windowsDropped++;
+    this.oldestCache = undefined;
+    this.logger.info(
+      { window: new Date(w * WINDOW_MS).toISOString(), reason },
+      'retention dropped a storage window',
+    );
+  }
+
+  // ---- reading ----
+
+  /** @internal Series matching all matchers, sorted by labels. */
+  matchSeries(matchers: readonly Matcher[]): MemSeries[] {
+    if (matchers.length === 0) return [];
+    let candidates: number[] | null = null;
+    for (const m of matchers) {
+      if (m.type !== '=' || m.value === '') continue;
+      const refs = this.postings.get(m.name)?.get(m.value) ?? [];
+      candidates = candidates === null ? refs : intersect(candidates, refs);
+      if (candidates.length === 0) return [];
+    }
+    if (candidates === null) {
+      // A matcher that rejects the empty string needs the label to be present: union its postings.
+      const m = matchers.find((x) => !x.matches(''));
+      if (m) {
+        const set: number[] = [];
+        for (const [value, refs] of this.postings.get(m.name) ?? []) if (m.matches(value)) set.push(...refs);
+        candidates = set.sort((a, b) => a - b);
+      } else candidates = [...this.byRef.keys()];
+    }
+    const out: MemSeries[] = [];
+    for (const ref of candidates) {
+      const s = this.byRef.get(ref);
+      if (!s) continue;
+      if (matchers.every((m) => m.matches(labelValue(s.labels, m.name)))) out.push(s);
+    }
+    return out.sort((a, b) => compareLabels(a.labels, b.labels));
+  }
+
+  /** @internal The chunk sources of one series overlapping [mint, maxt], oldest first. */
+  sources(s: MemSeries, mint: number, maxt: number): ChunkSource[] {
+    const out: ChunkSource[] = [];
+    const wFrom = windowOf(mint);
+    const wTo = Math.min(windowOf(maxt), this.sealedThrough);
+    for (const w of this.sealedWindows) {
+      if (w < wFrom) continue;
+      if (w > wTo) break;
+      const blob = this.stmt.indexLookup.get(w, s.ref) as Uint8Array | undefined;
+      if (!blob) continue;
+      for (const id of decodeIds(blob)) {
+        const meta = this.stmt.chunkMeta.get(id) as { mint: number; maxt: number } | undefined;
+        if (meta && meta.maxt >= mint && meta.mint <= maxt) out.push({ id, data: null });
+      }
+    }
+    for (const c of s.recent) {
+      if (c.maxt >= mint && c.mint <= maxt)
+        out.push(c.data ? { id: 0, data: c.data } : { id: c.id, data: null });
+    }
+    const h = s.head;
+    if (h && h.count > 0 && h.maxt >= mint && h.mint <= maxt) out.push({ id: 0, data: h.bytes() });
+    return out;
+  }
+
+  /** @internal */
+  chunkData(id: number): Uint8Array {
+    const data = this.stmt.chunkData.get(id) as Uint8Array | undefined;
+    // A chunk deleted by retention between select and iteration reads as empty rather than failing the query.
+    return data ?? new Uint8Array([1, 0, 0]);
+  }
+
+  /** @internal */
+  postingsIndex(): ReadonlyMap<string, ReadonlyMap<string, readonly number[]>> {
+    return this.postings;
+  }
+
+  /** @internal */
+  seriesByRef(ref: number): MemSeries | undefined {
+    return this.byRef.get(ref);
+  }
+
+  /** @internal */
+  allSeries(): Iterable<MemSeries> {
+    return this.byRef.values();
+  }
+
+  stats(): TsdbStats {
+    let dbBytes = 0;
+    for (const f of ['storewatch.db', 'storewatch.db-wal']) {
+      try {
+        dbBytes += fs.statSync(path.join(this.dir, f)).size;
+      } catch {
+        // The WAL file may not exist between checkpoints.
+      }
+    }
+    return {
+      path: this.dir,
+      databaseBytes: dbBytes,
+      logBytes: this.log.totalBytes(),
+      series: this.byRef.size,
+      chunks: this.chunkCount + this.pending.length,
+      headChunks: this.headChunks,
+      samplesAppended: this.counters.samplesAppended,
+      samplesOutOfOrder: this.counters.samplesOutOfOrder,
+      oldestTimestamp: this.oldestTimestamp(),
+      newestTimestamp: this.newestT === -Infinity ? null : this.newestT,
+      retentionTimeMs: this.opts.retentionTimeMs,
+      retentionSizeBytes: this.opts.retentionSizeBytes,
+      ingestion: this.ingestionError === '' ? 'ok' : 'paused',
+      ingestionError: this.ingestionError,
+      commits: this.counters.commits,
+      commitFailures: this.counters.commitFailures,
+      flushFailures: this.counters.flushFailures,
+      windowsDropped: this.counters.windowsDropped,
+      logReplayedSamples: this.counters.logReplayedSamples,
+      logCorruptRecords: this.counters.logCorruptRecords,
+    };
+  }
+
+  private oldestTimestamp(): number | null {
+    if (this.oldestCache !== undefined && this.oldestCache !== null) return this.oldestCache;
+    const row = this.db
+      .prepare('SELECT min_chunk_id, max_chunk_id FROM windows ORDER BY window LIMIT 1')
+      .get() as { min_chunk_id: number; max_chunk_id: number } | undefined;
+    let oldest: number | null = null;
+    if (row) {
+      oldest = this.db
+        .prepare('SELECT min(mint) FROM chunks WHERE id BETWEEN ? AND ?')
+        .pluck()
+        .get(row.min_chunk_id, row.max_chunk_id) as number | null;
+    }
+    for (const s of this.byRef.values()) {
+      const first = s.recent[0]?.mint ?? (s.head && s.head.count > 0 ? s.head.mint : null);
+      if (first !== null && (oldest === null || first < oldest)) oldest = first;
+    }
+    this.oldestCache = oldest;
+    return oldest;
+  }
+
+  /**
+   * Stops maintenance, writes every head chunk to SQLite and removes the head log, so the next start needs
+   * no replay. If the final flush fails, the log is kept and replayed next time: nothing is lost.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.stopTimer();
+    for (const s of this.byRef.values()) this.cutHead(s);
+    this.flush();
+    this.closed = true;
+    if (this.pending.length === 0) this.log.removeAll();
+    else this.log.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'final checkpoint failed');
+    }
+    this.db.close();
+  }
+
+  /** Closes files without flushing: what a crash leaves behind. For crash-recovery tests only. */
+  abandonForTest(): void {
+    this.stopTimer();
+    this.closed = true;
+    this.log.close();
+    this.db.close();
+  }
+}
+
+function seriesName(s: MemSeries): string {
+  return labelValue(s.labels, METRIC_NAME) || '{}';
+}
+
+function labelValue(labels: Labels, name: string): string {
+  for (const l of labels) if (l.name === name) return l.value;
+  return '';
+}
+
+function intersect(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return out;
+}
+
+interface ChunkSource {
+  readonly id: number;
+  readonly data: Uint8Array | null;
+}
+
+class TsdbAppender implements Appender {
+  private readonly db: Tsdb;
+  private staged: MemSeries[] = [];
+  private ts: number[] = [];
+  private values = new Float64Array(256);
+  private n = 0;
+  private newSeries: MemSeries[] = [];
+  private readonly newByKey = new Map<string, MemSeries>();
+
+  constructor(db: Tsdb) {
+    this.db = db;
+  }
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    if (!Number.isFinite(t) || !Number.isInteger(t)) {
+      throw new SampleError('invalid_labels', `invalid timestamp ${t}`);
+    }
+    let s = this.db.lookupForAppend(ref, labels);
+    if (!s) {
+      const key = labelsKey(labels);
+      s = this.newByKey.get(key);
+      if (!s) {
+        validateLabels(labels);
+        s = this.db.allocateSeries(labels);
+        this.newByKey.set(key, s);
+        this.newSeries.push(s);
+      }
+    }
+    f64[0] = v;
+    const lo = u32[0]!;
+    const hi = u32[1]!;
+    if (!this.db.checkAppend(s, t, lo, hi)) return s.ref;
+    if (this.n === this.values.length) {
+      const next = new Float64Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.staged.push(s);
+    this.ts.push(t);
+    this.values[this.n++] = v;
+    s.stagedT = t;
+    s.stagedLo = lo;
+    s.stagedHi = hi;
+    return s.ref;
+  }
+
+  commit(): void {
+    try {
+      this.db.commitRound(this.newSeries, this.staged, this.ts, this.values, this.n);
+    } finally {
+      this.reset();
+    }
+  }
+
+  rollback(): void {
+    this.reset();
+  }
+
+  private reset(): void {
+    for (const s of this.staged) s.stagedT = -Infinity;
+    this.staged = [];
+    this.ts = [];
+    this.n = 0;
+    this.newSeries = [];
+    this.newByKey.clear();
+  }
+}
+
+function validateLabels(labels: Labels): void {
+  if (labels.length === 0) throw new SampleError('invalid_labels', 'empty label set');
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l.name === '' || l.value === '') throw new SampleError('invalid_labels', 'empty label name or value');
+    if (i > 0 && labels[i - 1]!.name >= l.name) {
+      throw new SampleError('invalid_labels', `labels not sorted or duplicated at ${JSON.stringify(l.name)}`);
+    }
+  }
+}
+
+class TsdbQuerier implements Querier {
+  private readonly db: Tsdb;
+  constructor(db: Tsdb) {
+    this.db = db;
+  }
+
+  select(matchers: readonly Matcher[], mint: number, maxt: number): Series[] {
+    const out: Series[] = [];
+    for (const s of this.db.matchSeries(matchers)) {
+      const sources = this.db.sources(s, mint, maxt);
+      if (sources.length === 0) continue;
+      const db = this.db;
+      const labels = s.labels;
+      out.push({
+        labels,
+        iterator: () => new ChainIterator(db, sources, mint, maxt),
+      });
+    }
+    return out;
+  }
+
+  labelNames(mint: number, maxt: number, matchers?: readonly Matcher[]): string[] {
+    const names = new Set<string>();
+    if (matchers && matchers.length > 0) {
+      for (const s of this.select(matchers, mint, maxt)) for (const l of s.labels) names.add(l.name);
+    } else {
+      for (const [name, values] of this.db.postingsIndex()) {
+        if (values.size > 0) names.add(name);
+      }
+    }
+    return [...names].sort();
+  }
+
+  labelValues(name: string, mint: number, maxt: number, matchers?: readonly Matcher[]): string[] {
+    const values = new Set<string>();
+    if (matchers && matchers.length > 0) {
+      for (const s of this.select(matchers, mint, maxt)) {
+        const v = labelValue(s.labels, name);
+        if (v !== '') values.add(v);
+      }
+    } else {
+      for (const v of this.db.postingsIndex().get(name)?.keys() ?? []) values.add(v);
+    }
+    return [...values].sort();
+  }
+}
+
+/** Iterates the chunks of one series in order, bounded to [mint, maxt]. Chunk bytes are read lazily. */
+class ChainIterator implements SampleIterator {
+  private readonly db: Tsdb;
+  private readonly sources: readonly ChunkSource[];
+  private readonly mint: number;
+  private readonly maxt: number;
+  private idx = -1;
+  private cur: XorChunkIterator | null = null;
+  private done = false;
+  t = 0;
+  v = 0;
+
+  constructor(db: Tsdb, sources: readonly ChunkSource[], mint: number, maxt: number) {
+    this.db = db;
+    this.sources = sources;
+    this.mint = mint;
+    this.maxt = maxt;
+  }
+
+  next(): boolean {
+    while (!this.done) {
+      if (this.cur && this.cur.next()) {
+        const t = this.cur.t;
+        if (t < this.mint) continue;
+        if (t > this.maxt) {
+          this.done = true;
+          return false;
+        }
+        this.t = t;
+        this.v = this.cur.v;
+        return true;
+      }
+      this.idx++;
+      const src = this.sources[this.idx];
+      if (!src) {
+        this.done = true;
+        return false;
+      }
+      this.cur = new XorChunkIterator(src.data ?? this.db.chunkData(src.id));
+    }
+    return false;
+  }
+
+  seek(t: number): boolean {
+    if (this.idx >= 0 && !this.done && this.t >= t && this.cur) return true;
+    while (this.next()) if (this.t >= t) return true;
+    return false;
+  }
+}
