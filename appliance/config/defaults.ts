@@ -1,0 +1,44 @@
+// The embedded defaults: what an empty configuration file means. Prometheus's values where Prometheus has the key.
+
+import type { Config, TLSVersion } from './schema.ts';
+
+export const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
+export const DEFAULT_SCRAPE_TIMEOUT_MS = 10_000;
+export const DEFAULT_METRICS_PATH = '/metrics';
+export const DEFAULT_SCHEME = 'http';
+export const DEFAULT_AUTHORIZATION_TYPE = 'Bearer';
+export const DEFAULT_TLS_MIN_VERSION: TLSVersion = 'TLS12';
+export const DEFAULT_STORAGE_PATH = 'data';
+export const DEFAULT_RETENTION_TIME_MS = 15 * 24 * 60 * 60 * 1000;
+export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:9782';
+export const DEFAULT_HOST_SCRAPE_INTERVAL_MS = 15_000;
+
+/** Freezes a plain tree in place, so a shared Config cannot be changed behind its readers' backs. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The configuration of an empty file: no scrape configs, host metrics every 15s, storage in data/, web on :9782. */
+export function defaultConfig(): Config {
+  return deepFreeze({
+    global: {
+      scrape_interval: DEFAULT_SCRAPE_INTERVAL_MS,
+      scrape_timeout: DEFAULT_SCRAPE_TIMEOUT_MS,
+      external_labels: {},
+      sample_limit: 0,
+      label_limit: 0,
+      label_name_length_limit: 0,
+      label_value_length_limit: 0,
+      body_size_limit: 0,
+      target_limit: 0,
+    },
+    scrape_configs: [],
+    storage: { path: DEFAULT_STORAGE_PATH, retention: { time: DEFAULT_RETENTION_TIME_MS, size: 0 } },
+    web: { listen_address: DEFAULT_LISTEN_ADDRESS },
+    host: { enabled: true, scrape_interval: DEFAULT_HOST_SCRAPE_INTERVAL_MS },
+  });
+}

@@ -1,0 +1,451 @@
+// The configuration file's shape: the typed tree every component reads, and the one zod schema that checks
+// the YAML before the tree is built. Keys keep Prometheus's snake_case spelling so that code reads like the file
+// and a Prometheus scrape_config moves over unchanged.
+
+import { z } from 'zod';
+import { LABEL_NAME_RE } from '../model/labels.ts';
+import { parseByteSize, parseDuration } from './duration.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The typed tree. Every value is resolved: defaults applied, durations in integer milliseconds, sizes in bytes,
+// secrets and TLS material read from their files. Components never see file names for secrets.
+// ---------------------------------------------------------------------------------------------------------------
+
+export type TLSVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
+
+/** TLS settings for talking to a target; PEM text, not file names. */
+export interface TLSConfig {
+  /** PEM CA bundle to verify the server with; absent means the system roots. */
+  readonly ca?: string;
+  /** PEM client certificate; always set together with `key`. */
+  readonly cert?: string;
+  /** PEM private key of the client certificate. */
+  readonly key?: string;
+  /** Name to verify the server certificate against (and send as SNI); absent means the target's host. */
+  readonly server_name?: string;
+  readonly insecure_skip_verify: boolean;
+  /** Lowest TLS version offered; defaults to TLS12 as in Prometheus. */
+  readonly min_version: TLSVersion;
+  /** Highest TLS version offered; absent means the newest the runtime supports. */
+  readonly max_version?: TLSVersion;
+}
+
+export interface BasicAuth {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Sent as `Authorization: <type> <credentials>`. */
+export interface Authorization {
+  /** Defaults to "Bearer"; "Basic" is refused (use basic_auth), as in Prometheus. */
+  readonly type: string;
+  readonly credentials: string;
+}
+
+/**
+ * How to reach a job's targets over HTTP. In the YAML these keys sit directly in the scrape config
+ * (Prometheus inlines them); the typed tree groups them so the HTTP client takes one value.
+ * At most one of `basic_auth` and `authorization` is set.
+ */
+export interface HTTPClientConfig {
+  readonly basic_auth?: BasicAuth;
+  readonly authorization?: Authorization;
+  readonly tls_config: TLSConfig;
+  readonly follow_redirects: boolean;
+  /** Accepted for compatibility only: storewatch always scrapes over HTTP/1.1. */
+  readonly enable_http2: boolean;
+}
+
+/** A fixed list of targets sharing labels, in Prometheus's static_configs shape. */
+export interface StaticConfig {
+  /** Each target is "host:port" (IPv6 hosts in brackets); no scheme and no path. */
+  readonly targets: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One scrape job with all defaults applied, including those inherited from `global`. */
+export interface ScrapeConfig {
+  /** Unique among the scrape configs. */
+  readonly job_name: string;
+  /** Milliseconds, > 0. */
+  readonly scrape_interval: number;
+  /** Milliseconds, > 0 and never greater than scrape_interval. */
+  readonly scrape_timeout: number;
+  readonly metrics_path: string;
+  readonly scheme: 'http' | 'https';
+  readonly params: Readonly<Record<string, readonly string[]>>;
+  readonly honor_labels: boolean;
+  readonly honor_timestamps: boolean;
+  readonly track_timestamps_staleness: boolean;
+  /** The limits below use 0 for "no limit"; body_size_limit is in bytes. */
+  readonly sample_limit: number;
+  readonly label_limit: number;
+  readonly label_name_length_limit: number;
+  readonly label_value_length_limit: number;
+  readonly body_size_limit: number;
+  readonly target_limit: number;
+  readonly http_client_config: HTTPClientConfig;
+  readonly static_configs: readonly StaticConfig[];
+}
+
+/** Settings shared by all scrape configs; the limits are the defaults for jobs that leave theirs at 0. */
+export interface GlobalConfig {
+  readonly scrape_interval: number;
+  readonly scrape_timeout: number;
+  /** Attached to series when they leave the appliance (remote write, federation). */
+  readonly external_labels: Readonly<Record<string, string>>;
+  readonly sample_limit: number;
+  readonly label_limit: number;
+  readonly label_name_length_limit: number;
+  readonly label_value_length_limit: number;
+  readonly body_size_limit: number;
+  readonly target_limit: number;
+}
+
+export interface StorageConfig {
+  /** Database directory, relative to the working directory (not to the config file), like Prometheus's flag. */
+  readonly path: string;
+  readonly retention: {
+    /** Milliseconds of data to keep; 0 disables time-based retention. */
+    readonly time: number;
+    /** Byte budget for the database; 0 means none. */
+    readonly size: number;
+  };
+}
+
+export interface WebConfig {
+  /** "host:port" to listen on; an empty host means all interfaces. */
+  readonly listen_address: string;
+}
+
+/** The appliance's own host metrics. */
+export interface HostConfig {
+  readonly enabled: boolean;
+  /** Milliseconds, > 0. */
+  readonly scrape_interval: number;
+}
+
+/** The whole validated configuration. */
+export interface Config {
+  readonly global: GlobalConfig;
+  readonly scrape_configs: readonly ScrapeConfig[];
+  readonly storage: StorageConfig;
+  readonly web: WebConfig;
+  readonly host: HostConfig;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The schema for the YAML as written. It checks types and local rules; defaults, inheritance from `global`,
+// rules across jobs and reading secret files happen in load.ts, which needs the whole tree and the file reader.
+// ---------------------------------------------------------------------------------------------------------------
+
+// A present key whose feature does not exist yet fails loudly instead of being ignored. Because the schema is
+// optional, an absent key is skipped, while a present key runs it even when its YAML value is empty.
+const notSupported = z
+  .unknown()
+  .optional()
+  .refine(() => false, { error: 'not supported yet' });
+function unsupported<const K extends string>(...keys: K[]): Record<K, typeof notSupported> {
+  return Object.fromEntries(keys.map((k) => [k, notSupported])) as Record<K, typeof notSupported>;
+}
+/** Unknown keys matching this are Prometheus service discovery mechanisms: "not supported yet", not "unknown". */
+export const UNSUPPORTED_KEY_RE = /_sd_configs$/;
+
+// YAML turns `store: 42` into a number; Prometheus (Go's yaml.v2) reads such scalars into string fields as
+// written, so string fields accept them. The YAML loader keeps the written text for non-canonical numbers.
+const str = z.preprocess(
+  (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v),
+  z.string(),
+);
+const nonEmpty = str.refine((s) => s !== '', { error: 'must not be empty' });
+const bool = z.boolean();
+const limit = z.int({ error: 'expected a whole number' }).nonnegative({ error: 'must not be negative' });
+
+function converted<T>(convert: (v: unknown) => T) {
+  return z.unknown().transform((v, ctx) => {
+    try {
+      return convert(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof Error ? e.message : String(e) });
+      return z.NEVER;
+    }
+  });
+}
+const duration = converted((v) => {
+  if (typeof v === 'number') return parseDuration(String(v));
+  if (typeof v !== 'string') throw new TypeError(`expected a duration such as "15s", got ${kindOf(v)}`);
+  return parseDuration(v);
+});
+const positiveDuration = duration.refine((ms) => ms > 0, { error: 'must be greater than 0' });
+const byteSize = converted((v) => {
+  if (typeof v !== 'number' && typeof v !== 'string') {
+    throw new TypeError(`expected a size such as "10MB", got ${kindOf(v)}`);
+  }
+  return parseByteSize(v);
+});
+
+/** A short name for the type of a YAML value, for messages that must not print the value itself. */
+export function kindOf(v: unknown): string {
+  if (v === undefined || v === null) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `a ${typeof v}`;
+}
+
+/** Why a label name is unusable in a config file, or undefined when it is fine. */
+export function labelNameProblem(name: string): string | undefined {
+  if (!LABEL_NAME_RE.test(name)) {
+    return `invalid label name ${JSON.stringify(name)}: must match [a-zA-Z_][a-zA-Z0-9_]*`;
+  }
+  if (name.startsWith('__'))
+    return `label name ${JSON.stringify(name)} is reserved: names starting with "__"`;
+  return undefined;
+}
+const labelName = z.string().superRefine((n, ctx) => {
+  const problem = labelNameProblem(n);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+// zod drops a "__proto__" key from records to keep the result's prototype intact; say so instead of losing it.
+function record<K extends z.ZodType<string>, V extends z.ZodType>(key: K, value: V) {
+  return z.preprocess(
+    (v, ctx) => {
+      if (typeof v === 'object' && v !== null && Object.hasOwn(v, '__proto__')) {
+        ctx.addIssue({ code: 'custom', path: ['__proto__'], message: 'key "__proto__" is not allowed' });
+      }
+      return v;
+    },
+    z.record(key, value),
+  );
+}
+const labelSet = record(labelName, str);
+
+const HOST_PORT_RE = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]*):(\d{1,5})$/;
+
+/** Why a static target is unusable, or undefined when it is a proper "host:port". */
+export function targetProblem(t: string): string | undefined {
+  const q = JSON.stringify(t);
+  if (t === '') return 'target must not be empty';
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(t)) {
+    return `target ${q} must not include a scheme; write host:port and set the job's scheme`;
+  }
+  if (t.includes('/')) return `target ${q} must not include a path; write host:port and set metrics_path`;
+  const m = HOST_PORT_RE.exec(t);
+  if (m === null || m[1] === '') {
+    return `target ${q} is not host:port (IPv6 hosts go in brackets: [::1]:9100)`;
+  }
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return `target ${q} has port ${port} outside 1-65535`;
+  return undefined;
+}
+const target = str.superRefine((t, ctx) => {
+  const problem = targetProblem(t);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const listenAddress = str.superRefine((a, ctx) => {
+  const m = HOST_PORT_RE.exec(a);
+  if (m === null || Number(m[2]) > 65535) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `listen address ${JSON.stringify(a)} is not host:port or :port`,
+    });
+  }
+});
+
+type Ctx = z.RefinementCtx;
+function exclusive(ctx: Ctx, obj: Readonly<Record<string, unknown>>, a: string, b: string): void {
+  // Prometheus treats empty strings as unset, so only two non-empty values conflict.
+  if (obj[a] && obj[b])
+    ctx.addIssue({ code: 'custom', path: [b], message: `at most one of ${a} and ${b} may be set` });
+}
+
+const TLS_VERSIONS = ['TLS10', 'TLS11', 'TLS12', 'TLS13'] as const satisfies readonly TLSVersion[];
+const tlsVersion = z.enum(TLS_VERSIONS);
+
+const tlsConfigSchema = z
+  .strictObject({
+    ca: str.optional(),
+    ca_file: str.optional(),
+    cert: str.optional(),
+    cert_file: str.optional(),
+    key: str.optional(),
+    key_file: str.optional(),
+    server_name: str.optional(),
+    insecure_skip_verify: bool.optional(),
+    min_version: tlsVersion.optional(),
+    max_version: tlsVersion.optional(),
+    ...unsupported('ca_ref', 'cert_ref', 'key_ref'),
+  })
+  .superRefine((t, ctx) => {
+    exclusive(ctx, t, 'ca', 'ca_file');
+    exclusive(ctx, t, 'cert', 'cert_file');
+    exclusive(ctx, t, 'key', 'key_file');
+    if (Boolean(t.cert || t.cert_file) !== Boolean(t.key || t.key_file)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a client certificate (cert/cert_file) needs a key (key/key_file)',
+      });
+    }
+    if (t.min_version && t.max_version && t.min_version > t.max_version) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_version'],
+        message: 'max_version is lower than min_version',
+      });
+    }
+  });
+
+const basicAuthSchema = z
+  .strictObject({
+    username: str.optional(),
+    username_file: str.optional(),
+    password: str.optional(),
+    password_file: str.optional(),
+    ...unsupported('username_ref', 'password_ref'),
+  })
+  .superRefine((b, ctx) => {
+    exclusive(ctx, b, 'username', 'username_file');
+    exclusive(ctx, b, 'password', 'password_file');
+  });
+
+const authorizationSchema = z
+  .strictObject({
+    type: str.optional(),
+    credentials: str.optional(),
+    credentials_file: str.optional(),
+    ...unsupported('credentials_ref'),
+  })
+  .superRefine((a, ctx) => {
+    exclusive(ctx, a, 'credentials', 'credentials_file');
+    if (a.type?.toLowerCase() === 'basic') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'type cannot be "Basic"; use basic_auth instead',
+      });
+    }
+  });
+
+const staticConfigSchema = z.strictObject({
+  targets: z.array(target).optional(),
+  labels: labelSet.optional(),
+});
+
+const limits = {
+  sample_limit: limit.optional(),
+  label_limit: limit.optional(),
+  label_name_length_limit: limit.optional(),
+  label_value_length_limit: limit.optional(),
+  body_size_limit: byteSize.optional(),
+  target_limit: limit.optional(),
+};
+
+export const scrapeConfigSchema = z
+  .strictObject({
+    job_name: nonEmpty,
+    scrape_interval: duration.optional(),
+    scrape_timeout: duration.optional(),
+    metrics_path: str.refine((p) => p.startsWith('/'), { error: 'must start with "/"' }).optional(),
+    scheme: z.enum(['http', 'https']).optional(),
+    params: record(z.string(), z.array(str)).optional(),
+    honor_labels: bool.optional(),
+    honor_timestamps: bool.optional(),
+    track_timestamps_staleness: bool.optional(),
+    ...limits,
+    follow_redirects: bool.optional(),
+    enable_http2: bool.optional(),
+    basic_auth: basicAuthSchema.optional(),
+    authorization: authorizationSchema.optional(),
+    tls_config: tlsConfigSchema.optional(),
+    static_configs: z.array(staticConfigSchema).optional(),
+    ...unsupported(
+      'relabel_configs',
+      'metric_relabel_configs',
+      'proxy_url',
+      'no_proxy',
+      'proxy_from_environment',
+      'proxy_connect_header',
+      'http_headers',
+      'oauth2',
+      'bearer_token',
+      'bearer_token_file',
+      'scrape_protocols',
+      'fallback_scrape_protocol',
+      'enable_compression',
+      'scrape_failure_log_file',
+      'keep_dropped_targets',
+      'metric_name_validation_scheme',
+      'metric_name_escaping_scheme',
+      'scrape_classic_histograms',
+      'always_scrape_classic_histograms',
+      'scrape_native_histograms',
+      'convert_classic_histograms_to_nhcb',
+      'native_histogram_bucket_limit',
+      'native_histogram_min_bucket_factor',
+    ),
+  })
+  .superRefine((sc, ctx) => {
+    if (sc.basic_auth && sc.authorization) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorization'],
+        message: 'at most one of basic_auth and authorization may be set',
+      });
+    }
+  });
+
+export const globalSchema = z.strictObject({
+  scrape_interval: duration.optional(),
+  scrape_timeout: duration.optional(),
+  external_labels: labelSet.optional(),
+  ...limits,
+  ...unsupported(
+    'evaluation_interval',
+    'rule_query_offset',
+    'query_log_file',
+    'scrape_failure_log_file',
+    'scrape_protocols',
+    'keep_dropped_targets',
+    'metric_name_validation_scheme',
+    'metric_name_escaping_scheme',
+    'always_scrape_classic_histograms',
+    'scrape_native_histograms',
+    'convert_classic_histograms_to_nhcb',
+  ),
+});
+
+export const storageSchema = z.strictObject({
+  path: nonEmpty.optional(),
+  retention: z.strictObject({ time: duration.optional(), size: byteSize.optional() }).optional(),
+  // Prometheus's own top-level `storage` section has these; say so rather than calling them unknown.
+  ...unsupported('tsdb', 'exemplars'),
+});
+
+export const webSchema = z.strictObject({ listen_address: listenAddress.optional() });
+
+export const hostSchema = z.strictObject({
+  enabled: bool.optional(),
+  scrape_interval: positiveDuration.optional(),
+});
+
+/** The one schema for the whole file. */
+export const configSchema = z.strictObject({
+  global: globalSchema.optional(),
+  scrape_configs: z.array(scrapeConfigSchema).optional(),
+  storage: storageSchema.optional(),
+  web: webSchema.optional(),
+  host: hostSchema.optional(),
+  ...unsupported(
+    'rule_files',
+    'scrape_config_files',
+    'alerting',
+    'remote_write',
+    'remote_read',
+    'tracing',
+    'otlp',
+    'runtime',
+  ),
+});
+
+export type RawScrapeConfig = z.output<typeof scrapeConfigSchema>;
+export type RawGlobalConfig = z.output<typeof globalSchema>;

@@ -1,0 +1,98 @@
+// From target groups to scrape targets, following Prometheus's scrape.PopulateLabels: group and target
+// labels are merged, the job's settings become `__` labels, and after relabelling (not supported yet) the
+// `__` labels are dropped and `instance` defaults to the address.
+import type { ScrapeConfig } from '../config/schema.ts';
+import { formatDuration } from '../config/duration.ts';
+import type { Labels } from '../model/labels.ts';
+import { LabelsBuilder } from '../model/labels.ts';
+import type { TargetGroup } from '../model/target.ts';
+import {
+  ADDRESS_LABEL,
+  INSTANCE_LABEL,
+  JOB_LABEL,
+  METRICS_PATH_LABEL,
+  PARAM_LABEL_PREFIX,
+  SCHEME_LABEL,
+  SCRAPE_INTERVAL_LABEL,
+  SCRAPE_TIMEOUT_LABEL,
+} from '../model/target.ts';
+
+/** One thing to scrape, with its labels before and after the `__` labels are dropped. */
+export interface Target {
+  /** Labels as discovered plus the job's settings (what Prometheus shows as discoveredLabels). */
+  readonly discoveredLabels: Labels;
+  /** The labels attached to every series of the target. */
+  readonly labels: Labels;
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+}
+
+/** A target that could not be built (for example an empty address); shown as dropped, never scraped. */
+export interface DroppedTarget {
+  readonly discoveredLabels: Labels;
+  readonly reason: string;
+}
+
+export function buildTargets(
+  sc: ScrapeConfig,
+  groups: readonly TargetGroup[],
+): { targets: Target[]; dropped: DroppedTarget[] } {
+  const targets: Target[] = [];
+  const dropped: DroppedTarget[] = [];
+  for (const g of groups) {
+    for (const t of g.targets) {
+      const b = new LabelsBuilder();
+      for (const [k, v] of Object.entries(g.labels)) b.set(k, v);
+      for (const [k, v] of Object.entries(t)) b.set(k, v);
+      // The job's settings, unless discovery set them (as Prometheus does).
+      const defaults: [string, string][] = [
+        [JOB_LABEL, sc.job_name],
+        [SCRAPE_INTERVAL_LABEL, formatDuration(sc.scrape_interval)],
+        [SCRAPE_TIMEOUT_LABEL, formatDuration(sc.scrape_timeout)],
+        [METRICS_PATH_LABEL, sc.metrics_path],
+        [SCHEME_LABEL, sc.scheme],
+      ];
+      for (const [k, v] of defaults) if (!b.has(k)) b.set(k, v);
+      for (const [name, values] of Object.entries(sc.params)) {
+        const first = values[0];
+        if (first !== undefined && !b.has(PARAM_LABEL_PREFIX + name)) b.set(PARAM_LABEL_PREFIX + name, first);
+      }
+      const discovered = b.labels();
+      const address = b.get(ADDRESS_LABEL);
+      if (address === '') {
+        dropped.push({ discoveredLabels: discovered, reason: 'no address' });
+        continue;
+      }
+      const url = targetUrl(b, sc.params);
+      const final = new LabelsBuilder();
+      for (const name of b.names()) if (!name.startsWith('__')) final.set(name, b.get(name));
+      if (!final.has(INSTANCE_LABEL)) final.set(INSTANCE_LABEL, address);
+      targets.push({
+        discoveredLabels: discovered,
+        labels: final.labels(),
+        url,
+        intervalMs: sc.scrape_interval,
+        timeoutMs: sc.scrape_timeout,
+      });
+    }
+  }
+  return { targets, dropped };
+}
+
+function targetUrl(b: LabelsBuilder, params: Readonly<Record<string, readonly string[]>>): string {
+  const q = new URLSearchParams();
+  for (const [name, values] of Object.entries(params)) {
+    // A __param_ label overrides the first value of the parameter, as in Prometheus.
+    const override = b.get(PARAM_LABEL_PREFIX + name);
+    values.forEach((v, i) => q.append(name, i === 0 && override !== '' ? override : v));
+  }
+  for (const name of b.names()) {
+    if (!name.startsWith(PARAM_LABEL_PREFIX)) continue;
+    const p = name.slice(PARAM_LABEL_PREFIX.length);
+    if (!(p in params)) q.append(p, b.get(name));
+  }
+  const query = q.toString();
+  const path = b.get(METRICS_PATH_LABEL) || '/metrics';
+  return `${b.get(SCHEME_LABEL) || 'http'}://${b.get(ADDRESS_LABEL)}${path}${query ? `?${query}` : ''}`;
+}

@@ -1,0 +1,90 @@
+// Copies status data into plain objects for the page and the APIs, keeping only the documented fields and
+// redacting URL credentials. The status page has no authentication (anyone on the store LAN can open it), so a
+// StatusSource implementation that accidentally passes through extra fields or a `user:pass@` URL must not leak.
+
+import type { BuildInfo, HostVitals, Overview, StatusSource, StorageStatus, TargetStatus } from './status.ts';
+
+/** Replacement for the userinfo part of a URL, as Go's url.Redacted() marks a password. */
+export const REDACTED = 'xxxxx';
+
+// scheme "://" userinfo "@": the userinfo runs up to the LAST "@" before the authority ends (at "/", "?", "#",
+// whitespace or a quote), so that a raw "@" inside a password is covered too.
+const USERINFO = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/g;
+
+/** Redacts `user:pass@` (and bare `user@`) in every URL inside `text`, e.g. in an error message. */
+export function redactCredentials(text: string): string {
+  return text.replace(USERINFO, `$1${REDACTED}@`);
+}
+
+function redactRecord(r: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) out[k] = redactCredentials(String(v));
+  return out;
+}
+
+/** A clean copy of one target with only TargetStatus's fields and all credentials redacted. */
+export function sanitizeTarget(t: TargetStatus): TargetStatus {
+  return {
+    discoveredLabels: redactRecord(t.discoveredLabels),
+    labels: redactRecord(t.labels),
+    scrapePool: redactCredentials(t.scrapePool),
+    scrapeUrl: redactCredentials(t.scrapeUrl),
+    globalUrl: redactCredentials(t.globalUrl),
+    lastError: redactCredentials(t.lastError),
+    lastScrape: t.lastScrape,
+    lastScrapeDuration: t.lastScrapeDuration,
+    health: t.health,
+    scrapeInterval: t.scrapeInterval,
+    scrapeTimeout: t.scrapeTimeout,
+    lastSamples: t.lastSamples,
+  };
+}
+
+function copyStorage(s: StorageStatus): StorageStatus {
+  return {
+    path: s.path,
+    databaseBytes: s.databaseBytes,
+    logBytes: s.logBytes,
+    series: s.series,
+    chunks: s.chunks,
+    samplesAppended: s.samplesAppended,
+    oldestTimestamp: s.oldestTimestamp,
+    newestTimestamp: s.newestTimestamp,
+    retentionTimeMs: s.retentionTimeMs,
+    retentionSizeBytes: s.retentionSizeBytes,
+    ingestion: s.ingestion,
+    ingestionError: redactCredentials(s.ingestionError),
+  };
+}
+
+function copyHost(h: HostVitals | null): HostVitals | null {
+  if (h === null) return null;
+  return {
+    hostname: h.hostname,
+    uptimeSeconds: h.uptimeSeconds,
+    cpuUsageRatio: h.cpuUsageRatio,
+    memoryTotalBytes: h.memoryTotalBytes,
+    memoryAvailableBytes: h.memoryAvailableBytes,
+    filesystems: h.filesystems.map((f) => ({
+      mountpoint: f.mountpoint,
+      sizeBytes: f.sizeBytes,
+      availBytes: f.availBytes,
+    })),
+    temperatureCelsius: h.temperatureCelsius,
+  };
+}
+
+/** A clean copy of the build info. */
+export function copyBuild(b: BuildInfo): BuildInfo {
+  return { version: b.version, revision: b.revision, nodeVersion: b.nodeVersion, startTime: b.startTime };
+}
+
+/** Reads a full snapshot from the source (any method may throw) and returns a sanitised copy. */
+export function readOverview(source: StatusSource): Overview {
+  return {
+    targets: source.targets().map(sanitizeTarget),
+    storage: copyStorage(source.storage()),
+    host: copyHost(source.host()),
+    build: copyBuild(source.build),
+  };
+}

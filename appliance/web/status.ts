@@ -1,0 +1,77 @@
+// Data that the web stage shows. The scrape manager, the TSDB and the host collector implement StatusSource;
+// the web stage only reads it, so that the page and the JSON APIs can be tested against fakes.
+
+/** One target, in the shape of Prometheus's /api/v1/targets activeTargets entries, plus storewatch extras. */
+export interface TargetStatus {
+  readonly discoveredLabels: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly scrapePool: string;
+  readonly scrapeUrl: string;
+  readonly globalUrl: string;
+  readonly lastError: string;
+  readonly lastScrape: string; // RFC 3339, "0001-01-01T00:00:00Z" when never scraped (as Prometheus)
+  readonly lastScrapeDuration: number; // seconds
+  readonly health: 'up' | 'down' | 'unknown';
+  readonly scrapeInterval: string; // Prometheus duration text, e.g. "15s"
+  readonly scrapeTimeout: string;
+  readonly lastSamples: number; // storewatch extra: samples in the last scrape
+}
+
+/** The local TSDB's size, contents and whether it still accepts samples. */
+export interface StorageStatus {
+  readonly path: string;
+  readonly databaseBytes: number;
+  readonly logBytes: number;
+  readonly series: number;
+  readonly chunks: number;
+  readonly samplesAppended: number;
+  readonly oldestTimestamp: number | null; // ms
+  readonly newestTimestamp: number | null; // ms
+  readonly retentionTimeMs: number; // 0 = unlimited
+  readonly retentionSizeBytes: number; // 0 = unlimited
+  readonly ingestion: 'ok' | 'paused';
+  readonly ingestionError: string; // why ingestion is paused, e.g. "disk full"; "" when ok
+}
+
+/** The appliance's own health, from the host collector. */
+export interface HostVitals {
+  readonly hostname: string;
+  readonly uptimeSeconds: number;
+  readonly cpuUsageRatio: number | null; // 0..1, null when not measured yet
+  readonly memoryTotalBytes: number;
+  readonly memoryAvailableBytes: number;
+  readonly filesystems: readonly { mountpoint: string; sizeBytes: number; availBytes: number }[];
+  readonly temperatureCelsius: number | null; // null when the hardware reports none
+}
+
+/** What was built and when this process started. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly revision: string;
+  readonly nodeVersion: string;
+  readonly startTime: string; // RFC 3339
+}
+
+/**
+ * Everything the status page and the status APIs show. Methods are called on every request (the page refreshes
+ * every 10 s per open browser), so they must be cheap and synchronous: return a snapshot kept up to date by the
+ * component, never do I/O here. A method may throw; the web stage answers 500 and logs it, and keeps serving.
+ * Values are shown to anyone who can reach the page, so they must hold no secrets; the web stage still redacts
+ * URL credentials (`user:pass@`) in target fields as a second line of defence.
+ */
+export interface StatusSource {
+  /** Active targets, in any order (the web stage sorts them). */
+  targets(): readonly TargetStatus[];
+  storage(): StorageStatus;
+  /** Null until the first host collection. */
+  host(): HostVitals | null;
+  readonly build: BuildInfo;
+}
+
+/** The JSON body of /api/v1/status/overview under `data`, and the input of the page renderer. */
+export interface Overview {
+  readonly targets: readonly TargetStatus[];
+  readonly storage: StorageStatus;
+  readonly host: HostVitals | null;
+  readonly build: BuildInfo;
+}

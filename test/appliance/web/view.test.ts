@@ -1,0 +1,262 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import vm from 'node:vm';
+import * as esbuild from 'esbuild';
+import { escapeHtml, renderView, toHtml, ViewNameError } from '../../../appliance/web/view.ts';
+import type { VElement, VNode, View } from '../../../appliance/web/view.ts';
+import type { Overview } from '../../../appliance/web/status.ts';
+import { fakeStatus, HOSTILE, NEVER, target } from './fake-status.ts';
+
+const NOW = Date.parse('2025-03-01T12:00:00Z');
+
+function overview(): Overview {
+  const f = fakeStatus(NOW);
+  return { targets: f.targets(), storage: f.storage(), host: f.host(), build: f.build };
+}
+
+function rawText(n: VNode): string {
+  return typeof n === 'string' ? n : n.c.map(rawText).join(' ');
+}
+
+/** Visible text with whitespace collapsed, roughly as a browser shows it. */
+function text(n: VNode): string {
+  return rawText(n).replace(/\s+/g, ' ').trim();
+}
+
+function findAll(n: VNode, pred: (e: VElement) => boolean, out: VElement[] = []): VElement[] {
+  if (typeof n !== 'string') {
+    if (pred(n)) out.push(n);
+    for (const c of n.c) findAll(c, pred, out);
+  }
+  return out;
+}
+
+function classOf(e: VElement): string {
+  return e.a['class'] ?? '';
+}
+
+/** Evaluates a function's source text alone in an empty realm, as the browser script does. */
+function isolated(source: string): (data: unknown, now: number) => unknown {
+  return vm.runInNewContext(`(${source})`, {}) as (data: unknown, now: number) => unknown;
+}
+
+test('renderView is self-contained: its source runs alone in an empty context with the same result', () => {
+  const data = overview();
+  const direct = renderView(data, NOW);
+  const alone = isolated(renderView.toString())(JSON.parse(JSON.stringify(data)), NOW);
+  assert.equal(JSON.stringify(alone), JSON.stringify(direct));
+});
+
+// The first variant is how firmware/build-binary.ts bundles today; the others guard against future options.
+for (const [minify, keepNames] of [
+  [false, false],
+  [true, false],
+  [true, true],
+]) {
+  test(`renderView stays self-contained after esbuild bundling (minify=${minify}, keepNames=${keepNames})`, async () => {
+    const out = await esbuild.build({
+      entryPoints: [new URL('../../../appliance/web/view.ts', import.meta.url).pathname],
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node24',
+      minify,
+      keepNames,
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = out.outputFiles[0]!.text;
+    const mod = { exports: {} as { renderView?: typeof renderView } };
+    vm.runInNewContext(code, { module: mod, exports: mod.exports });
+    const bundled = mod.exports.renderView;
+    assert.equal(typeof bundled, 'function');
+    const data = overview();
+    const alone = isolated(bundled!.toString())(JSON.parse(JSON.stringify(data)), NOW);
+    assert.equal(JSON.stringify(alone), JSON.stringify(renderView(data, NOW)));
+  });
+}
+
+test('headline counts targets up and the state is bad when a target is down', () => {
+  const v = renderView(overview(), NOW);
+  assert.equal(v.state, 'bad');
+  assert.match(v.title, /2 of 3 targets up/);
+  assert.match(v.title, /store-0042-edge/);
+  const h1 = findAll(v.body, (e) => e.t === 'h1');
+  assert.equal(h1.length, 1);
+  assert.equal(text(h1[0]!), '2 of 3 targets up');
+  const problems = findAll(v.body, (e) => classOf(e) === 'p-bad').map(text);
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]!, /^DOWN: pos pos-07\.store:9182 — Get .*context deadline exceeded$/);
+});
+
+test('down targets are listed first, then unknown, then up; each shows the full error text', () => {
+  const data = overview();
+  const longError = `first line ${'x'.repeat(400)}\nsecond line`;
+  const targets = [
+    ...data.targets,
+    target({ job: 'aaa', instance: 'new:1', health: 'unknown' }),
+    target({ job: 'zzz', instance: 'z:1', health: 'down', lastError: longError, lastScrape: NEVER }),
+  ];
+  const v = renderView({ ...data, targets }, NOW);
+  const cards = findAll(v.body, (e) => e.t === 'li' && classOf(e).startsWith('target '));
+  assert.deepEqual(
+    cards.map((c) => classOf(c)),
+    ['target down', 'target down', 'target unknown', 'target up', 'target up'],
+  );
+  const errs = findAll(v.body, (e) => classOf(e) === 't-err').map(rawText);
+  assert.ok(
+    errs.some((e) => e.includes(longError)),
+    'full error text, not truncated, in the card',
+  );
+  // The banner line is one line and shortened.
+  const banner = findAll(v.body, (e) => classOf(e) === 'p-bad').map(text);
+  assert.ok(banner.every((b) => !b.includes('second line') && b.length < 200));
+  assert.match(text(v.body), /never scraped/);
+  assert.match(text(v.body), /1 target not scraped yet/);
+});
+
+test('all up and healthy storage gives state ok; paused ingestion gives bad with the reason', () => {
+  const data = overview();
+  const host = data.host!;
+  const healthyHost = { ...host, filesystems: host.filesystems.filter((f) => f.mountpoint === '/') };
+  const allUp = data.targets.filter((t) => t.health === 'up');
+  const ok = renderView({ ...data, targets: allUp, host: healthyHost }, NOW);
+  assert.equal(ok.state, 'ok');
+  assert.equal(findAll(ok.body, (e) => e.t === 'ul' && classOf(e) === 'problems').length, 0);
+
+  const paused = renderView(
+    {
+      ...data,
+      targets: allUp,
+      host: healthyHost,
+      storage: { ...data.storage, ingestion: 'paused', ingestionError: 'disk full' },
+    },
+    NOW,
+  );
+  assert.equal(paused.state, 'bad');
+  assert.match(text(paused.body), /disk full — ingestion paused/);
+});
+
+test('warnings: no targets, nearly full disk, hot host', () => {
+  const data = overview();
+  const v = renderView({ ...data, targets: [], host: { ...data.host!, temperatureCelsius: 91 } }, NOW);
+  assert.equal(v.state, 'warn');
+  const warns = findAll(v.body, (e) => classOf(e) === 'p-warn').map(text);
+  assert.deepEqual(warns, [
+    'No targets configured',
+    'Disk /var/lib/storewatch 94% full',
+    'Temperature high: 91 °C',
+  ]);
+  assert.match(v.title, /0 of 0 targets up/);
+});
+
+test('host vitals not collected yet and unlimited retention', () => {
+  const data = overview();
+  const v = renderView(
+    { ...data, host: null, storage: { ...data.storage, retentionTimeMs: 0, retentionSizeBytes: 0 } },
+    NOW,
+  );
+  const t = text(v.body);
+  assert.match(t, /Host vitals not collected yet/);
+  assert.match(t, /Retention unlimited/);
+});
+
+test('values are formatted without locale: bytes, counts, ages, retention', () => {
+  const t = text(renderView(overview(), NOW).body);
+  assert.match(t, /Database 704 MiB/); // 700 MiB database + 4 MiB log
+  assert.match(t, /Series 12,345/);
+  assert.match(t, /Samples written 98,765,432/);
+  assert.match(t, /Retention 15d or 8\.0 GiB/);
+  assert.match(t, /Oldest sample 14 d 0 h ago 2025-02-15 12:00:00 UTC/);
+  assert.match(t, /scraped 4\.0 s ago/);
+  assert.match(t, /took 34 ms/);
+  assert.match(t, /Uptime 3 d 2 h/);
+  assert.match(t, /38% of 8\.0 GiB/);
+});
+
+test('garbage numbers and dates render as "?" instead of throwing', () => {
+  const data = overview();
+  const v = renderView(
+    {
+      ...data,
+      targets: [
+        target({
+          job: 'j',
+          instance: 'i',
+          health: 'up',
+          lastScrape: 'not a date',
+          lastScrapeDuration: NaN,
+          lastSamples: Infinity,
+        }),
+        target({ job: 'j', instance: 'k', health: 'weird' as 'up', lastScrape: '2025-03-01T11:59:59Z' }),
+      ],
+      storage: {
+        ...data.storage,
+        databaseBytes: NaN,
+        series: -Infinity,
+        oldestTimestamp: 8.64e15 + 1,
+        newestTimestamp: NOW + 3_600_000,
+      },
+      host: { ...data.host!, uptimeSeconds: -1, cpuUsageRatio: NaN, memoryTotalBytes: 0, filesystems: [] },
+    },
+    NOW,
+  );
+  const t = text(v.body);
+  assert.match(t, /never scraped/);
+  assert.match(t, /Database \?/);
+  assert.match(t, /Series \?/);
+  assert.match(t, /Uptime \?/);
+  assert.match(t, /1 h 0 min in the future \(check clocks\)/);
+  // An unknown health value is shown as unknown, never used as a raw class name.
+  assert.ok(findAll(v.body, (e) => classOf(e) === 'target unknown').length === 1);
+});
+
+test('toHtml escapes text and attribute values; hostile values stay text', () => {
+  const node: VElement = {
+    t: 'div',
+    a: { title: `"${HOSTILE}'` },
+    c: [HOSTILE, { t: 'b', a: {}, c: ['&amp;'] }],
+  };
+  const html = toHtml(node);
+  assert.equal(
+    html,
+    '<div title="&quot;&lt;img src=x onerror=alert(1)&gt;&#39;">&lt;img src=x onerror=alert(1)&gt;' +
+      '<b>&amp;amp;</b></div>',
+  );
+  assert.equal(escapeHtml(`<>&"'`), '&lt;&gt;&amp;&quot;&#39;');
+});
+
+test('toHtml rejects tag and attribute names that are not plain names, and event handlers', () => {
+  assert.throws(() => toHtml({ t: 'img src=x', a: {}, c: [] }), ViewNameError);
+  assert.throws(() => toHtml({ t: 'div', a: { 'x"y': '' }, c: [] }), ViewNameError);
+  assert.throws(() => toHtml({ t: 'div', a: { onclick: 'alert(1)' }, c: [] }), ViewNameError);
+});
+
+test('hostile values in every text field render escaped in the HTML', () => {
+  const f = fakeStatus(NOW);
+  const data: Overview = {
+    targets: [
+      target({
+        job: HOSTILE,
+        instance: HOSTILE,
+        health: 'down',
+        lastError: HOSTILE,
+        scrapeUrl: HOSTILE,
+        scrapePool: HOSTILE,
+        scrapeInterval: HOSTILE,
+        labels: { job: HOSTILE, instance: HOSTILE, [HOSTILE]: HOSTILE },
+      }),
+    ],
+    storage: { ...f.storage(), path: HOSTILE, ingestion: 'paused', ingestionError: HOSTILE },
+    host: {
+      ...f.host()!,
+      hostname: HOSTILE,
+      filesystems: [{ mountpoint: HOSTILE, sizeBytes: 1, availBytes: 0 }],
+    },
+    build: { version: HOSTILE, revision: HOSTILE, nodeVersion: HOSTILE, startTime: HOSTILE },
+  };
+  const v: View = renderView(data, NOW);
+  const html = toHtml(v.body);
+  assert.doesNotMatch(html, /<img/i);
+  assert.ok(html.split('&lt;img src=x onerror=alert(1)&gt;').length > 15);
+});
