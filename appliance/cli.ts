@@ -34,7 +34,9 @@ function version(): string {
   try {
     // In development this file runs from appliance/, so package.json is one directory up from the script.
     const script = process.argv[1] ?? '';
-    const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(script), '..', 'package.json'), 'utf8')) as {
+    const pkg = JSON.parse(
+      fs.readFileSync(path.join(path.dirname(script), '..', 'package.json'), 'utf8'),
+    ) as {
       version: string;
     };
     return pkg.version;
@@ -50,7 +52,10 @@ interface Io {
 
 function readConfigFile(file: string): Config {
   const text = fs.readFileSync(file, 'utf8');
-  return loadConfig(text, { baseDir: path.dirname(path.resolve(file)), readFile: (p) => fs.readFileSync(p, 'utf8') });
+  return loadConfig(text, {
+    baseDir: path.dirname(path.resolve(file)),
+    readFile: (p) => fs.readFileSync(p, 'utf8'),
+  });
 }
 
 function checkConfig(file: string | undefined, io: Io): number {
@@ -123,7 +128,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     config = load();
   } catch (err) {
-    io.err(err instanceof ConfigError ? `${configFile}: FAILED:\n${formatIssues(err.issues)}\n` : `${(err as Error).message}\n`);
+    io.err(
+      err instanceof ConfigError
+        ? `${configFile}: FAILED:\n${formatIssues(err.issues)}\n`
+        : `${(err as Error).message}\n`,
+    );
     return 2;
   }
   const logger = pino({ level, base: { app: 'storewatch' } });
@@ -132,7 +141,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const cacheDir = process.env.CACHE_DIRECTORY ?? path.join(path.resolve(config.storage.path), '.cache');
   let app: Appliance;
   try {
-    app = await Appliance.start({ config, logger, version: version(), cacheDir, readProcessIo: readProcSelfIo });
+    app = await Appliance.start({
+      config,
+      logger,
+      version: version(),
+      cacheDir,
+      readProcessIo: readProcSelfIo,
+    });
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'storewatch could not start');
     return 1;

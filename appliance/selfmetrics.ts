@@ -38,7 +38,9 @@ export function renderFamilies(families: readonly Family[]): string {
     out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
     for (const s of f.samples) {
       const entries = Object.entries(s.labels ?? {});
-      const labels = entries.length ? `{${entries.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',')}}` : '';
+      const labels = entries.length
+        ? `{${entries.map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',')}}`
+        : '';
       out += `${f.name}${labels} ${formatValue(s.value)}\n`;
     }
   }

@@ -152,7 +152,13 @@ export class ScrapeLoop {
   private readonly synthetic: { labels: Labels; ref: SeriesRef }[];
   private round = 0;
   private running: Promise<void> | null = null;
-  private status: LoopStatus = { health: 'unknown', lastError: '', lastScrape: 0, lastDurationSeconds: 0, lastSamples: 0 };
+  private status: LoopStatus = {
+    health: 'unknown',
+    lastError: '',
+    lastScrape: 0,
+    lastDurationSeconds: 0,
+    lastSamples: 0,
+  };
 
   constructor(o: ScrapeLoopOptions) {
     this.o = o;
@@ -190,7 +196,10 @@ export class ScrapeLoop {
       try {
         this.appender.commit();
       } catch (err) {
-        this.o.logger.warn({ target: this.target.url, err: (err as Error).message }, 'could not write staleness markers');
+        this.o.logger.warn(
+          { target: this.target.url, err: (err as Error).message },
+          'could not write staleness markers',
+        );
       }
     }
     this.o.scraper.close?.();
@@ -223,7 +232,8 @@ export class ScrapeLoop {
     const onStop = (): void => timeout.abort(new Error('scrape loop stopped'));
     this.abort.signal.addEventListener('abort', onStop, { once: true });
     void clock.sleep(this.target.timeoutMs, timeout.signal).then(() => {
-      if (!timeout.signal.aborted) timeout.abort(new Error(`scrape timed out after ${this.target.timeoutMs}ms`));
+      if (!timeout.signal.aborted)
+        timeout.abort(new Error(`scrape timed out after ${this.target.timeoutMs}ms`));
     });
     let outcome: ScrapeOutcome | null = null;
     let error: unknown = null;
@@ -275,13 +285,23 @@ export class ScrapeLoop {
       lastDurationSeconds: durationSeconds,
       lastSamples: scraped,
     };
-    this.o.onRound?.({ ok, reason, durationSeconds, samplesScraped: scraped, samplesRefused: refused, storageError });
+    this.o.onRound?.({
+      ok,
+      reason,
+      durationSeconds,
+      samplesScraped: scraped,
+      samplesRefused: refused,
+      storageError,
+    });
   }
 
   private appendSamples(samples: readonly ScrapedSample[], ts: number): { added: number; refused: number } {
     const { limits } = this.o;
     if (limits.sample_limit > 0 && samples.length > limits.sample_limit) {
-      throw new LimitError('sample_limit', `sample limit exceeded: ${samples.length} > ${limits.sample_limit}`);
+      throw new LimitError(
+        'sample_limit',
+        `sample limit exceeded: ${samples.length} > ${limits.sample_limit}`,
+      );
     }
     const round = this.round;
     let added = 0;
@@ -304,7 +324,7 @@ export class ScrapeLoop {
       const own = this.o.honorTimestamps && s.timestamp !== undefined;
       e.tracked = !own || this.o.trackTimestampsStaleness;
       try {
-        e.ref = this.appender.append(e.ref, e.labels, own ? s.timestamp! : ts, s.value);
+        e.ref = this.appender.append(e.ref, e.labels, own ? s.timestamp : ts, s.value);
       } catch (err) {
         if (!(err instanceof SampleError)) throw err;
         refused++;
@@ -351,14 +371,23 @@ export class ScrapeLoop {
   private checkLabelLimits(labels: Labels): void {
     const { limits } = this.o;
     if (limits.label_limit > 0 && labels.length > limits.label_limit) {
-      throw new LimitError('label_limit', `label_limit exceeded (metric: ${metricName(labels)}, number of labels: ${labels.length}, limit: ${limits.label_limit})`);
+      throw new LimitError(
+        'label_limit',
+        `label_limit exceeded (metric: ${metricName(labels)}, number of labels: ${labels.length}, limit: ${limits.label_limit})`,
+      );
     }
     for (const l of labels) {
       if (limits.label_name_length_limit > 0 && l.name.length > limits.label_name_length_limit) {
-        throw new LimitError('label_limit', `label_name_length_limit exceeded (metric: ${metricName(labels)}, label name: ${l.name.slice(0, 64)}, length: ${l.name.length}, limit: ${limits.label_name_length_limit})`);
+        throw new LimitError(
+          'label_limit',
+          `label_name_length_limit exceeded (metric: ${metricName(labels)}, label name: ${l.name.slice(0, 64)}, length: ${l.name.length}, limit: ${limits.label_name_length_limit})`,
+        );
       }
       if (limits.label_value_length_limit > 0 && l.value.length > limits.label_value_length_limit) {
-        throw new LimitError('label_limit', `label_value_length_limit exceeded (metric: ${metricName(labels)}, label name: ${l.name}, length: ${l.value.length}, limit: ${limits.label_value_length_limit})`);
+        throw new LimitError(
+          'label_limit',
+          `label_value_length_limit exceeded (metric: ${metricName(labels)}, label name: ${l.name}, length: ${l.value.length}, limit: ${limits.label_value_length_limit})`,
+        );
       }
     }
   }

@@ -128,7 +128,8 @@ export class ScrapeManager {
   async apply(config: Config): Promise<void> {
     if (this.stopped) return;
     const wanted = new Map<string, { sc: ScrapeConfig | null; fingerprint: string }>();
-    for (const sc of config.scrape_configs) wanted.set(sc.job_name, { sc, fingerprint: scrapeConfigFingerprint(sc) });
+    for (const sc of config.scrape_configs)
+      wanted.set(sc.job_name, { sc, fingerprint: scrapeConfigFingerprint(sc) });
     if (config.host.enabled && this.o.hostCollector) {
       wanted.set(HOST_JOB, { sc: null, fingerprint: `host:${config.host.scrape_interval}` });
     }
@@ -136,7 +137,9 @@ export class ScrapeManager {
     for (const [job, pool] of this.pools) {
       if (wanted.get(job)?.fingerprint === pool.fingerprint) continue;
       const next = wanted.get(job);
-      const survivors = next ? new Set(this.targetsFor(job, next.sc, config).targets.map(targetKey)) : new Set<string>();
+      const survivors = next
+        ? new Set(this.targetsFor(job, next.sc, config).targets.map(targetKey))
+        : new Set<string>();
       for (const [key, loop] of pool.loops) stops.push(loop.stop(!survivors.has(key)));
       pool.client?.close();
       this.pools.delete(job);
@@ -149,7 +152,10 @@ export class ScrapeManager {
       const pool: Pool = { fingerprint: w.fingerprint, client, loops: new Map(), dropped };
       const limitTargets = w.sc && w.sc.target_limit > 0 && targets.length > w.sc.target_limit;
       if (limitTargets) {
-        this.o.logger.error({ job, targets: targets.length, limit: w.sc!.target_limit }, 'target_limit exceeded');
+        this.o.logger.error(
+          { job, targets: targets.length, limit: w.sc!.target_limit },
+          'target_limit exceeded',
+        );
       }
       for (const t of limitTargets ? [] : targets) {
         const loop = this.newLoop(job, w.sc, t, client);
@@ -183,7 +189,12 @@ export class ScrapeManager {
     };
   }
 
-  private newLoop(job: string, sc: ScrapeConfig | null, t: Target, client: HttpScrapeClient | null): ScrapeLoop {
+  private newLoop(
+    job: string,
+    sc: ScrapeConfig | null,
+    t: Target,
+    client: HttpScrapeClient | null,
+  ): ScrapeLoop {
     const scraper: Scraper =
       sc && client
         ? new HttpTargetScraper(client, t, sc.body_size_limit, this.o.userAgent)
@@ -210,7 +221,11 @@ export class ScrapeManager {
 
   private record(job: string, r: RoundReport): void {
     let s = this.stats.get(job);
-    if (!s) this.stats.set(job, (s = { scrapes: 0, failures: new Map(), samplesScraped: 0, samplesRefused: 0, storageFailures: 0 }));
+    if (!s)
+      this.stats.set(
+        job,
+        (s = { scrapes: 0, failures: new Map(), samplesScraped: 0, samplesRefused: 0, storageFailures: 0 }),
+      );
     s.scrapes++;
     s.samplesScraped += r.samplesScraped;
     s.samplesRefused += r.samplesRefused;
@@ -238,7 +253,9 @@ export class ScrapeManager {
         });
       }
     }
-    return out.sort((a, b) => (a.job === b.job ? a.target.url.localeCompare(b.target.url) : a.job.localeCompare(b.job)));
+    return out.sort((a, b) =>
+      a.job === b.job ? a.target.url.localeCompare(b.target.url) : a.job.localeCompare(b.job),
+    );
   }
 
   droppedTargets(): { job: string; target: DroppedTarget }[] {

@@ -98,7 +98,7 @@ export function parsePromFloat(s: string, start: number, end: number): number | 
   }
   if (!sawDigits) return undefined;
   let exponent = 0;
-  if (i < end && (c === 101 /* e */ || c === 69 /* E */)) {
+  if (i < end && (c === 101 /* e */ || c === 69) /* E */) {
     i++;
     let expNegative = false;
     if (i < end) {
@@ -231,11 +231,13 @@ export function invalidUtf8Offset(b: Uint8Array): number {
     if (c >= 0xc2 && c <= 0xdf) need = 1;
     else if (c >= 0xe0 && c <= 0xef) {
       need = 2;
-      if (c === 0xe0) lo = 0xa0; // Overlong.
+      if (c === 0xe0)
+        lo = 0xa0; // Overlong.
       else if (c === 0xed) hi = 0x9f; // Surrogates.
     } else if (c >= 0xf0 && c <= 0xf4) {
       need = 3;
-      if (c === 0xf0) lo = 0x90; // Overlong.
+      if (c === 0xf0)
+        lo = 0x90; // Overlong.
       else if (c === 0xf4) hi = 0x8f; // Beyond U+10FFFF.
     } else return i;
     // A truncated sequence at the end of the body reads undefined and is reported like any other.

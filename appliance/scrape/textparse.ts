@@ -436,7 +436,8 @@ class Parser {
       }
       if (c !== EQUALS) this.fail(`expected "=" after label name ${JSON.stringify(name)}`);
       j = this.skipBlanks(j + 1);
-      if (j >= n || s.charCodeAt(j) !== QUOTE) this.fail(`expected a quoted value for label ${JSON.stringify(name)}`);
+      if (j >= n || s.charCodeAt(j) !== QUOTE)
+        this.fail(`expected a quoted value for label ${JSON.stringify(name)}`);
       const value = this.quoted(j, true, 'label value');
       this.pushLabel(name, value);
       j = this.skipBlanks(this.i);
@@ -522,7 +523,8 @@ class Parser {
       this.fail(`expected a metric name after # ${keyword}`);
     }
     if (name === '') this.fail(`empty metric name in # ${keyword}`);
-    if (j >= n || s.charCodeAt(j) !== SPACE) this.fail(`expected a space and text after the metric name in # ${keyword}`);
+    if (j >= n || s.charCodeAt(j) !== SPACE)
+      this.fail(`expected a space and text after the metric name in # ${keyword}`);
     const end = s.indexOf('\n', j);
     if (end < 0) this.failMissingEof();
     const text = s.slice(j + 1, end);
@@ -534,7 +536,14 @@ class Parser {
     } else if (keyword === 'HELP') {
       this.setMetadata(name, undefined, unescapeLabelValue(text), undefined);
     } else {
-      if (text !== '' && !(name.length > text.length && name.endsWith(text) && name.charCodeAt(name.length - text.length - 1) === 95)) {
+      if (
+        text !== '' &&
+        !(
+          name.length > text.length &&
+          name.endsWith(text) &&
+          name.charCodeAt(name.length - text.length - 1) === 95
+        )
+      ) {
         this.fail(`unit ${JSON.stringify(text)} is not a suffix of metric ${JSON.stringify(name)}`);
       }
       this.setMetadata(name, undefined, undefined, text);
@@ -602,7 +611,8 @@ class Parser {
     const valueStart = j;
     while (j < n && (c = s.charCodeAt(j)) !== SPACE && c !== LF) j++;
     if (j === valueStart) this.fail('expected a value after the exemplar labels');
-    if (parsePromFloat(s, valueStart, j) === undefined) this.fail(`invalid exemplar value ${excerpt(s, valueStart, j)}`);
+    if (parsePromFloat(s, valueStart, j) === undefined)
+      this.fail(`invalid exemplar value ${excerpt(s, valueStart, j)}`);
     if (j < n && s.charCodeAt(j) === SPACE) {
       j++;
       const tsStart = j;
@@ -649,7 +659,8 @@ class Parser {
       }
       if (c !== EQUALS) this.fail(`expected "=" after label name ${JSON.stringify(name)}`);
       j++;
-      if (j >= n || s.charCodeAt(j) !== QUOTE) this.fail(`expected a quoted value for label ${JSON.stringify(name)}`);
+      if (j >= n || s.charCodeAt(j) !== QUOTE)
+        this.fail(`expected a quoted value for label ${JSON.stringify(name)}`);
       const value = this.quoted(j, false, 'label value');
       j = this.i;
       if (exemplar) {
@@ -750,7 +761,8 @@ class Parser {
     if (!this.labelsSorted) {
       labels.sort(compareLabels);
       for (let k = 1; k < labels.length; k++) {
-        if (labels[k]!.name === labels[k - 1]!.name) this.fail(`duplicate label name ${JSON.stringify(labels[k]!.name)}`);
+        if (labels[k]!.name === labels[k - 1]!.name)
+          this.fail(`duplicate label name ${JSON.stringify(labels[k]!.name)}`);
       }
     }
     if (this.metricName === '') this.fail('empty metric name');

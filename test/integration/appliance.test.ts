@@ -13,7 +13,14 @@ import { newMatcher } from '../../appliance/model/matcher.ts';
 import { isStaleNaN } from '../../appliance/model/sample.ts';
 import { Tsdb } from '../../appliance/tsdb/db.ts';
 import type { NodeExporter, ProcessHandle, TempDir } from './peers.ts';
-import { freePort, promtoolCheckMetrics, spawnProcess, startNodeExporter, tempDir, waitFor } from './peers.ts';
+import {
+  freePort,
+  promtoolCheckMetrics,
+  spawnProcess,
+  startNodeExporter,
+  tempDir,
+  waitFor,
+} from './peers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -116,7 +123,10 @@ test('a real node_exporter is up while broken targets are down with their reason
   assert.match(byInstance[refused]!.lastError, /refused/i);
   assert.match(byInstance[hanging]!.lastError, /time/i);
   assert.match(byInstance[garbage]!.lastError, /line \d+|UTF-8/i);
-  assert.ok(all.some((t) => t.scrapePool === 'host' && t.health === 'up'), 'host metrics target is up');
+  assert.ok(
+    all.some((t) => t.scrapePool === 'host' && t.health === 'up'),
+    'host metrics target is up',
+  );
 });
 
 test('/metrics passes promtool check metrics with no warnings and reports storewatch_* figures', async () => {
@@ -185,7 +195,10 @@ test('a clean stop exits 0; the data directory holds the real node_exporter seri
     const ai = added[0]!.iterator();
     while (ai.next()) if (!isStaleNaN(ai.v)) values.push(ai.v);
     assert.ok(values[0]! > 100, 'first scrape adds the node_exporter series');
-    assert.ok(values.slice(1).every((v) => v < 5), `later rounds add (almost) nothing: ${values.join(',')}`);
+    assert.ok(
+      values.slice(1).every((v) => v < 5),
+      `later rounds add (almost) nothing: ${values.join(',')}`,
+    );
     const up = q.select([newMatcher('=', '__name__', 'up'), newMatcher('=', 'job', 'broken')], 0, Date.now());
     assert.equal(up.length, 3);
   } finally {

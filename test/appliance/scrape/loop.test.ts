@@ -41,7 +41,10 @@ const s = (rec: Record<string, string>, value: number, timestamp?: number): Scra
   ...(timestamp === undefined ? {} : { timestamp }),
 });
 
-function setup(script: (ScrapedSample[] | Error)[], extra: Partial<ConstructorParameters<typeof ScrapeLoop>[0]> = {}) {
+function setup(
+  script: (ScrapedSample[] | Error)[],
+  extra: Partial<ConstructorParameters<typeof ScrapeLoop>[0]> = {},
+) {
   const dir = tempDir();
   const db = openTsdb(dir, fakeClock(T0));
   const loop = new ScrapeLoop({
@@ -67,7 +70,10 @@ function setup(script: (ScrapedSample[] | Error)[], extra: Partial<ConstructorPa
   };
 }
 
-function series(db: Tsdb, name: string): { labels: Record<string, string>; points: { t: number; v: number; stale: boolean }[] }[] {
+function series(
+  db: Tsdb,
+  name: string,
+): { labels: Record<string, string>; points: { t: number; v: number; stale: boolean }[] }[] {
   return db
     .querier()
     .select([newMatcher('=', '__name__', name)], 0, Number.MAX_SAFE_INTEGER)
@@ -80,11 +86,18 @@ function series(db: Tsdb, name: string): { labels: Record<string, string>; point
 }
 
 test('samples get target labels and the scheduled timestamp; synthetic series as Prometheus writes them', async () => {
-  const { db, loop, done } = setup([[s({ __name__: 'pos_sales_total', till: '1' }, 5), s({ __name__: 'pos_up' }, 1)]]);
+  const { db, loop, done } = setup([
+    [s({ __name__: 'pos_sales_total', till: '1' }, 5), s({ __name__: 'pos_up' }, 1)],
+  ]);
   try {
     await loop.scrapeOnce(T0);
     const sales = series(db, 'pos_sales_total');
-    assert.deepEqual(sales[0]!.labels, { __name__: 'pos_sales_total', instance: 'pos1:9100', job: 'pos', till: '1' });
+    assert.deepEqual(sales[0]!.labels, {
+      __name__: 'pos_sales_total',
+      instance: 'pos1:9100',
+      job: 'pos',
+      till: '1',
+    });
     assert.deepEqual(sales[0]!.points, [{ t: T0, v: 5, stale: false }]);
     assert.equal(series(db, 'up')[0]!.points[0]!.v, 1);
     assert.equal(series(db, 'scrape_samples_scraped')[0]!.points[0]!.v, 2);
@@ -174,7 +187,12 @@ test('label clashes: exported_ prefix unless honor_labels; duplicates in one bod
     await loop.scrapeOnce(T0);
     const got = series(db, 'm');
     assert.equal(got.length, 1);
-    assert.deepEqual(got[0]!.labels, { __name__: 'm', exported_job: 'inner', instance: 'pos1:9100', job: 'pos' });
+    assert.deepEqual(got[0]!.labels, {
+      __name__: 'm',
+      exported_job: 'inner',
+      instance: 'pos1:9100',
+      job: 'pos',
+    });
     assert.equal(got[0]!.points[0]!.v, 1);
   } finally {
     done();
@@ -211,7 +229,13 @@ test('own timestamps are honoured (or not) and such series are not marked stale'
 });
 
 test('NaN and infinities are stored; a target removed for good gets staleness markers', async () => {
-  const { db, loop, done } = setup([[s({ __name__: 'g', k: 'nan' }, NaN), s({ __name__: 'g', k: 'inf' }, Infinity), s({ __name__: 'g', k: 'ninf' }, -Infinity)]]);
+  const { db, loop, done } = setup([
+    [
+      s({ __name__: 'g', k: 'nan' }, NaN),
+      s({ __name__: 'g', k: 'inf' }, Infinity),
+      s({ __name__: 'g', k: 'ninf' }, -Infinity),
+    ],
+  ]);
   try {
     await loop.scrapeOnce(T0);
     await loop.stop(true);
