@@ -26,8 +26,8 @@ export type ScrapeFailureKind =
 export class ScrapeHttpError extends Error {
   override readonly name = 'ScrapeHttpError';
   readonly kind: ScrapeFailureKind;
-  /** The HTTP status, set only for kind `http_status`. */
-  readonly status?: number;
+  /** The HTTP status, set only for kind `http_status` (declared, so other errors have no such key at all). */
+  declare readonly status?: number;
 
   constructor(kind: ScrapeFailureKind, message: string, status?: number) {
     super(message);
@@ -58,7 +58,7 @@ export interface HttpScrapeOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Go's client stops after this many redirects, and so does Prometheus. */
+/** Go's client stops at this many redirect responses, and so does Prometheus. */
 const MAX_REDIRECTS = 10;
 /** The statuses Go's client follows (for a GET, all of them keep the method). */
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -74,7 +74,13 @@ const NODE_TLS_VERSIONS: Readonly<Record<TLSVersion, tls.SecureVersion>> = {
   TLS13: 'TLSv1.3',
 };
 
-const DNS_CODES: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+const DNS_CODES: ReadonlySet<string> = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'EAI_NONAME',
+]);
 
 /** OpenSSL's certificate verification results, as node reports them in `err.code`. */
 const CERT_VERIFY_CODES: ReadonlySet<string> = new Set([
@@ -116,6 +122,9 @@ const UNKNOWN_AUTHORITY_CODES: ReadonlySet<string> = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
 ]);
+
+/** An OpenSSL error string: `error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:...`. */
+const OPENSSL_ERROR_RE = /error:[0-9A-F]+:SSL routines:[^:]*:([^:]+)/;
 
 /** Errors that, on a kept-alive socket and before any response, mean the server had already closed it. */
 const STALE_SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
@@ -250,7 +259,9 @@ export class HttpScrapeClient {
           return;
         }
         const headers =
-          withAuth && authorization !== undefined ? { ...baseHeaders, Authorization: authorization } : baseHeaders;
+          withAuth && authorization !== undefined
+            ? { ...baseHeaders, Authorization: authorization }
+            : baseHeaders;
         let req: http.ClientRequest;
         try {
           req = (isHttps ? https : http).request({
@@ -296,14 +307,16 @@ export class HttpScrapeClient {
           }
           // A broken connection surfaces here while the body is read; without a listener it would throw.
           res.on('error', (err: Error) => {
-            if (!superseded) fail('connection', `error reading the body: ${err.message}`);
+            if (!superseded)
+              fail('connection', `connection closed before the body was complete (${err.message})`);
           });
           const status = res.statusCode ?? 0;
           const location = res.headers.location;
           if (this.cfg.follow_redirects && REDIRECT_STATUSES.has(status) && location !== undefined) {
             superseded = true;
             discardRedirectBody(req, res);
-            if (redirects >= MAX_REDIRECTS) {
+            // As in Go, the 10th redirect response ends the scrape: 10 requests in all, 9 redirects followed.
+            if (redirects + 1 >= MAX_REDIRECTS) {
               fail('redirect', `stopped after ${MAX_REDIRECTS} redirects`);
               return;
             }
@@ -315,7 +328,10 @@ export class HttpScrapeClient {
               return;
             }
             if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-              fail('redirect', `redirect to unsupported protocol scheme ${JSON.stringify(next.protocol.slice(0, -1))}`);
+              fail(
+                'redirect',
+                `redirect to unsupported protocol scheme ${JSON.stringify(next.protocol.slice(0, -1))}`,
+              );
               return;
             }
             // Go's rule: credentials go only to the original host and its subdomains, and once dropped they
@@ -328,7 +344,11 @@ export class HttpScrapeClient {
             return;
           }
           if (status < 200 || status > 299) {
-            fail('http_status', `server returned HTTP status ${statusText(status, res.statusMessage)}`, status);
+            fail(
+              'http_status',
+              `server returned HTTP status ${statusText(status, res.statusMessage)}`,
+              status,
+            );
             return;
           }
           readBody(res, status);
@@ -490,13 +510,20 @@ function errorCode(err: Error): string {
 /** Sorts a connection-level error into a kind, with a message that keeps node's code for searching. */
 function classifyNetworkError(err: Error): { kind: ScrapeFailureKind; detail: string } {
   const code = errorCode(err);
-  const withCode = code !== '' && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
+  // node appends advice for its own command line after a semicolon ("try running Node.js with ..."), which
+  // means nothing to someone running the appliance.
+  const message = err.message.split('; ')[0] ?? err.message;
+  const withCode = code !== '' && !message.includes(code) ? `${message} (${code})` : message;
   if (code === 'ECONNREFUSED') return { kind: 'connection_refused', detail: withCode };
   if (DNS_CODES.has(code)) return { kind: 'dns', detail: withCode };
   if (UNKNOWN_AUTHORITY_CODES.has(code)) {
-    return { kind: 'tls', detail: `tls: certificate signed by unknown authority (${code}: ${err.message})` };
+    return { kind: 'tls', detail: `tls: certificate signed by unknown authority (${code}: ${message})` };
   }
-  const opensslError = 'library' in err || 'reason' in err;
+  // OpenSSL failures during a socket read or write arrive as EPROTO with OpenSSL's error string as message;
+  // its reason field ("tlsv1 alert protocol version") is the part worth showing.
+  const openssl = OPENSSL_ERROR_RE.exec(err.message);
+  if (openssl !== null) return { kind: 'tls', detail: `tls: ${openssl[1]} (${code || 'openssl'})` };
+  const opensslError = 'library' in err || code === 'EPROTO';
   if (
     CERT_VERIFY_CODES.has(code) ||
     code.startsWith('ERR_TLS_') ||
