@@ -147,22 +147,10 @@ export class Appliance {
     };
     return {
       targets: () => this.scrape.targets().map(targetViewToApi),
+      // TsdbStats is a superset of StorageStatus; the web stage copies only the documented fields.
       storage: () => {
         const s = this.tsdb.stats();
-        return {
-          path: path.resolve(s.path),
-          databaseBytes: s.databaseBytes,
-          logBytes: s.logBytes,
-          series: s.series,
-          chunks: s.chunks,
-          samplesAppended: s.samplesAppended,
-          oldestTimestamp: s.oldestTimestamp,
-          newestTimestamp: s.newestTimestamp,
-          retentionTimeMs: s.retentionTimeMs,
-          retentionSizeBytes: s.retentionSizeBytes,
-          ingestion: s.ingestion,
-          ingestionError: s.ingestionError,
-        };
+        return { ...s, path: path.resolve(s.path) };
       },
       host: () => this.vitals.get(),
       build,
