@@ -15,6 +15,7 @@ import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
+import { NODE_RUNTIME_FLAGS } from './node-flags.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -148,6 +149,7 @@ function makeBlob(opts: BuildOptions, node: string, main: string): string {
     main,
     output: blob,
     disableExperimentalSEAWarning: true,
+    execArgv: [...NODE_RUNTIME_FLAGS],
     // Measured: the code cache gives no startup gain and makes the blob larger.
     useCodeCache: false,
     assets: { [SQLITE_ASSET]: sqliteAddon() },

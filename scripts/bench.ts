@@ -28,6 +28,7 @@
 //   R = samples per second the simulated store ingests (samples per simulated hour / 3600), the fraction of
 //   one core needed per 1,000 samples/s of real ingest is (C / 3600) / (R / 1000) = CPU seconds per
 //   1,000 samples. The report also gives C / (R / 1000), the CPU seconds per hour per 1k samples/s.
+import { NODE_RUNTIME_FLAGS } from '../firmware/node-flags.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -1241,6 +1242,8 @@ async function bundleSelf(outfile: string): Promise<void> {
 
 function runChild(p: ChildParams, o: Options, script: string): unknown {
   const args = [
+    // The appliance's own V8 flags, so that RSS and throughput are what the appliance gets.
+    ...NODE_RUNTIME_FLAGS,
     ...(o.cpuProf
       ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`, `--cpu-prof-name=${p.scenario}.cpuprofile`]
       : []),

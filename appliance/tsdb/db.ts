@@ -18,7 +18,7 @@ import type {
 } from '../storage/interface.ts';
 import { SampleError, StorageError } from '../storage/interface.ts';
 import { XorChunkEncoder, XorChunkIterator } from './chunkenc.ts';
-import type { LogValueState, SegmentInfo } from './headlog.ts';
+import type { LogValueState, RecordValueState, SegmentInfo } from './headlog.ts';
 import {
   decodeSamplesRecord,
   encodeSamplesRecord,
@@ -30,10 +30,10 @@ import {
 
 /** Chunks never span a window boundary, so a window can be indexed once and dropped whole (like a block). */
 export const WINDOW_MS = 2 * 60 * 60 * 1000;
-/** A head chunk is cut at this many samples (Prometheus cuts at 120; larger chunks amortise row overhead). */
-export const CHUNK_MAX_SAMPLES = 240;
-/** ... or at this many bytes, as Prometheus's MaxBytesPerXORChunk. */
-export const CHUNK_MAX_BYTES = 1024;
+/** A head chunk is cut at this many samples (Prometheus cuts at 120; larger chunks amortise SQLite's row overhead). */
+export const CHUNK_MAX_SAMPLES = 480;
+/** ... or at this many bytes (Prometheus's MaxBytesPerXORChunk is 1024). */
+export const CHUNK_MAX_BYTES = 2048;
 /** A window is sealed this long after it ended: late scrapes of the old window still land in it. */
 export const SEAL_GRACE_MS = 10 * 60 * 1000;
 /** Cut chunks are written to SQLite at most this often: batching keeps bytes written per sample low. */
@@ -41,6 +41,8 @@ export const FLUSH_INTERVAL_MS = 60 * 1000;
 /** The head log starts a new segment after this long or this many bytes, so old ones can be deleted. */
 export const LOG_SEGMENT_MAX_AGE_MS = 15 * 60 * 1000;
 export const LOG_SEGMENT_MAX_BYTES = 32 * 1024 * 1024;
+/** Deleting head log segments needs a pass over every series, so it runs at most this often. */
+export const LOG_TRUNCATE_INTERVAL_MS = 60 * 1000;
 /** How often maintenance (flush, seal, log truncation, retention) runs. */
 export const MAINTENANCE_INTERVAL_MS = 10 * 1000;
 
@@ -113,6 +115,8 @@ interface MemSeries {
   logHi: number;
   /** Chunks of unsealed windows, oldest first. */
   readonly recent: RecentChunk[];
+  /** Buffer size for the next head chunk: series are self-similar, so the last chunk's size fits the next. */
+  nextChunkBytes: number;
 }
 
 const f64 = new Float64Array(1);
@@ -187,6 +191,8 @@ export class Tsdb implements Appendable, Queryable {
   private logEpoch = 0;
   private pending: { s: MemSeries; c: RecentChunk }[] = [];
   private lastFlush = 0;
+  private lastTruncate = 0;
+  private readonly encodeState = new CommitLogState();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private chunkCount = 0;
@@ -260,7 +266,7 @@ export class Tsdb implements Appendable, Queryable {
   private initSchema(): void {
     const db = this.db;
     // page_size and auto_vacuum only take effect before the first table exists; WAL must come after them.
-    db.pragma('page_size = 4096');
+    db.pragma('page_size = 8192');
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -389,6 +395,7 @@ export class Tsdb implements Appendable, Queryable {
       logLo: 0,
       logHi: 0,
       recent: [],
+      nextChunkBytes: 64,
     };
   }
 
@@ -414,7 +421,7 @@ export class Tsdb implements Appendable, Queryable {
       this.cutHead(s);
     }
     if (!s.head) {
-      s.head = new XorChunkEncoder();
+      s.head = new XorChunkEncoder(s.nextChunkBytes);
       s.headWindow = w;
       this.headChunks++;
     }
@@ -431,6 +438,7 @@ export class Tsdb implements Appendable, Queryable {
     s.head = null;
     this.headChunks--;
     if (h.count === 0) return;
+    s.nextChunkBytes = Math.min(h.byteLength + 8, CHUNK_MAX_BYTES + 64);
     const c: RecentChunk = {
       id: 0,
       window: s.headWindow,
@@ -491,6 +499,7 @@ export class Tsdb implements Appendable, Queryable {
   commitRound(
     newSeries: readonly MemSeries[],
     staged: readonly MemSeries[],
+    refs: readonly number[],
     ts: readonly number[],
     values: Float64Array,
     n: number,
@@ -507,40 +516,15 @@ export class Tsdb implements Appendable, Queryable {
       }
       if (n === 0) return;
       this.maybeRotateLog();
-      const epoch = this.logEpoch;
-      const undo: number[] = [];
-      const state: LogValueState = {
-        get: (ref, out) => {
-          const s = this.byRef.get(ref)!;
-          if (s.logEpoch !== epoch) return false;
-          out[0] = s.logLo;
-          out[1] = s.logHi;
-          return true;
-        },
-        set: (ref, lo, hi) => {
-          const s = this.byRef.get(ref)!;
-          undo.push(ref, s.logEpoch, s.logLo, s.logHi);
-          s.logEpoch = epoch;
-          s.logLo = lo;
-          s.logHi = hi;
-        },
-      };
-      const refs = new Array<number>(n);
+      const state = this.encodeState;
+      state.begin(staged, this.logEpoch);
       let maxT = -Infinity;
-      for (let i = 0; i < n; i++) {
-        refs[i] = staged[i]!.ref;
-        if (ts[i]! > maxT) maxT = ts[i]!;
-      }
+      for (let i = 0; i < n; i++) if (ts[i]! > maxT) maxT = ts[i]!;
       const record = encodeSamplesRecord(refs, ts, values, n, state);
       try {
         this.log.append(record, maxT);
       } catch (err) {
-        for (let i = undo.length - 4; i >= 0; i -= 4) {
-          const s = this.byRef.get(undo[i]!)!;
-          s.logEpoch = undo[i + 1]!;
-          s.logLo = undo[i + 2]!;
-          s.logHi = undo[i + 3]!;
-        }
+        state.undo();
         throw err;
       }
       for (let i = 0; i < n; i++) {
@@ -700,6 +684,9 @@ export class Tsdb implements Appendable, Queryable {
   }
 
   private truncateLog(): void {
+    const now = this.opts.now();
+    if (this.log.list().length < 2 || now - this.lastTruncate < LOG_TRUNCATE_INTERVAL_MS) return;
+    this.lastTruncate = now;
     let minHead = Infinity;
     for (const s of this.byRef.values())
       if (s.head && s.head.count > 0 && s.head.mint < minHead) minHead = s.head.mint;
@@ -952,9 +939,54 @@ interface ChunkSource {
   readonly data: Uint8Array | null;
 }
 
+/**
+ * The head log writer's per-series previous values, kept on the series themselves and valid only within one
+ * segment (epoch). It remembers what it changed so that a failed write can be undone.
+ */
+class CommitLogState implements RecordValueState {
+  private staged: readonly MemSeries[] = [];
+  private epoch = 0;
+  private readonly undoLog: (MemSeries | number)[] = [];
+
+  begin(staged: readonly MemSeries[], epoch: number): void {
+    this.staged = staged;
+    this.epoch = epoch;
+    this.undoLog.length = 0;
+  }
+
+  get(i: number, out: Uint32Array): boolean {
+    const s = this.staged[i]!;
+    if (s.logEpoch !== this.epoch) return false;
+    out[0] = s.logLo;
+    out[1] = s.logHi;
+    return true;
+  }
+
+  set(i: number, lo: number, hi: number): void {
+    const s = this.staged[i]!;
+    this.undoLog.push(s, s.logEpoch, s.logLo, s.logHi);
+    s.logEpoch = this.epoch;
+    s.logLo = lo;
+    s.logHi = hi;
+  }
+
+  /** Restores the values changed since begin(), newest first. */
+  undo(): void {
+    const u = this.undoLog;
+    for (let i = u.length - 4; i >= 0; i -= 4) {
+      const s = u[i] as MemSeries;
+      s.logEpoch = u[i + 1] as number;
+      s.logLo = u[i + 2] as number;
+      s.logHi = u[i + 3] as number;
+    }
+    u.length = 0;
+  }
+}
+
 class TsdbAppender implements Appender {
   private readonly db: Tsdb;
   private staged: MemSeries[] = [];
+  private refs: number[] = [];
   private ts: number[] = [];
   private values = new Float64Array(256);
   private n = 0;
@@ -990,6 +1022,7 @@ class TsdbAppender implements Appender {
       this.values = next;
     }
     this.staged.push(s);
+    this.refs.push(s.ref);
     this.ts.push(t);
     this.values[this.n++] = v;
     s.stagedT = t;
@@ -1000,7 +1033,7 @@ class TsdbAppender implements Appender {
 
   commit(): void {
     try {
-      this.db.commitRound(this.newSeries, this.staged, this.ts, this.values, this.n);
+      this.db.commitRound(this.newSeries, this.staged, this.refs, this.ts, this.values, this.n);
     } finally {
       this.reset();
     }
@@ -1013,6 +1046,7 @@ class TsdbAppender implements Appender {
   private reset(): void {
     for (const s of this.staged) s.stagedT = -Infinity;
     this.staged = [];
+    this.refs = [];
     this.ts = [];
     this.n = 0;
     this.newSeries = [];

@@ -115,6 +115,16 @@ class ByteReader {
 }
 
 /**
+ * The writer's view of the previous values, addressed by the sample's index in the record (the writer
+ * already holds each sample's series, so no lookup by reference is needed on the hot path).
+ */
+export interface RecordValueState {
+  /** Writes the previous bits of sample i's series to out[0] (low) and out[1] (high); false if none. */
+  get(i: number, out: Uint32Array): boolean;
+  set(i: number, lo: number, hi: number): void;
+}
+
+/**
  * Encodes the samples of one commit. `values` is a Float64Array so that NaN payloads (StaleNaN) survive.
  * The state is updated as the record is built; the caller restores it if the write fails.
  */
@@ -123,7 +133,7 @@ export function encodeSamplesRecord(
   ts: ArrayLike<number>,
   values: Float64Array,
   n: number,
-  state: LogValueState,
+  state: RecordValueState,
 ): Uint8Array {
   const w = new ByteWriter();
   w.uvarint(n);
@@ -140,13 +150,13 @@ export function encodeSamplesRecord(
     f64[0] = values[i]!;
     const lo = u32[0]!;
     const hi = u32[1]!;
-    if (!state.get(ref, prev)) {
+    if (!state.get(i, prev)) {
       prev[0] = 0;
       prev[1] = 0;
     }
     const xlo = (lo ^ prev[0]!) >>> 0;
     const xhi = (hi ^ prev[1]!) >>> 0;
-    state.set(ref, lo, hi);
+    state.set(i, lo, hi);
     if (xlo === 0 && xhi === 0) {
       w.byte(0);
       continue;
@@ -164,7 +174,7 @@ export function encodeSamplesRecord(
   }
   const raw = w.buf.subarray(0, w.pos);
   if (raw.length >= DEFLATE_MIN_BYTES) {
-    const z = zlib.deflateRawSync(raw, { level: 1 });
+    const z = zlib.deflateRawSync(raw, { level: 1, windowBits: 11, memLevel: 5 });
     const out = new Uint8Array(z.length + 1);
     out[0] = KIND_DEFLATE;
     out.set(z, 1);

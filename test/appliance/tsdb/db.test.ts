@@ -6,7 +6,7 @@ import { labelsFromRecord } from '../../../appliance/model/labels.ts';
 import { newMatcher } from '../../../appliance/model/matcher.ts';
 import { float64Bits, STALE_NAN, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
 import type { Tsdb } from '../../../appliance/tsdb/db.ts';
-import { WINDOW_MS } from '../../../appliance/tsdb/db.ts';
+import { CHUNK_MAX_SAMPLES, WINDOW_MS } from '../../../appliance/tsdb/db.ts';
 import { storageContract } from '../storage/contract.ts';
 import { fakeClock, openTsdb, tempDir } from './helpers.ts';
 
@@ -67,7 +67,7 @@ test('samples move from head to chunks to sealed windows and stay queryable; the
     assert.equal(got.length, n);
     assert.ok(got.every((s, i) => s.t === T0 + i * 15_000 && s.v === i));
     const st = db.stats();
-    assert.ok(st.chunks >= n / 240, `chunks ${st.chunks}`);
+    assert.ok(st.chunks >= n / CHUNK_MAX_SAMPLES, `chunks ${st.chunks}`);
     // Only segments holding samples that are not yet in SQLite remain.
     assert.ok(st.logBytes < 64 * 1024, `log bytes ${st.logBytes}`);
     // A sample inside a sealed window is refused as too old.
