@@ -10,7 +10,7 @@ import { HostCollector, systemInformationSource } from './scrape/host.ts';
 import { HttpScrapeClient } from './scrape/http.ts';
 import type { LoopClock } from './scrape/loop.ts';
 import { systemClock } from './scrape/loop.ts';
-import { HOST_JOB, ScrapeManager, targetViewToApi } from './scrape/manager.ts';
+import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
 import type { Family } from './selfmetrics.ts';
 import { parseProcIo, renderFamilies } from './selfmetrics.ts';
@@ -315,9 +315,6 @@ export class Appliance {
     return renderFamilies(families);
   }
 }
-
-/** The job name used for the appliance's own host metrics. */
-export { HOST_JOB };
 
 /** Reads /proc/self/io, or null off Linux. */
 export function readProcSelfIo(): string | null {

@@ -11,6 +11,8 @@ export const DEFAULT_TLS_MIN_VERSION: TLSVersion = 'TLS12';
 export const DEFAULT_STORAGE_PATH = 'data';
 export const DEFAULT_RETENTION_TIME_MS = 15 * 24 * 60 * 60 * 1000;
 export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:9782';
+/** The job name of the appliance's own host metrics (the scrape manager uses it; config reserves it). */
+export const HOST_JOB_NAME = 'host';
 export const DEFAULT_HOST_SCRAPE_INTERVAL_MS = 15_000;
 
 /** Freezes a plain tree in place, so a shared Config cannot be changed behind its readers' backs. */

@@ -16,6 +16,7 @@ import {
   DEFAULT_TLS_MIN_VERSION,
   deepFreeze,
   defaultConfig,
+  HOST_JOB_NAME,
 } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import type { Config, GlobalConfig, HTTPClientConfig, RawScrapeConfig, ScrapeConfig } from './schema.ts';
@@ -196,6 +197,14 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
   const storage = fields(storageSchema, root.storage);
   const web = fields(webSchema, root.web);
   const host = fields(hostSchema, root.host);
+  // The appliance's own host metrics are scraped as job "host"; a scrape job of that name would mix two sources.
+  const hostIndex = firstIndex.get(HOST_JOB_NAME);
+  if (hostIndex !== undefined && (host.enabled ?? d.host.enabled)) {
+    found.push({
+      path: ['scrape_configs', hostIndex, 'job_name'],
+      message: `job_name "${HOST_JOB_NAME}" is reserved for the appliance's own host metrics (set host.enabled: false to use it)`,
+    });
+  }
   return {
     global,
     scrape_configs,

@@ -135,12 +135,11 @@ class LimitError extends Error {
 }
 
 /** A stable offset in [0, interval) so that targets spread over the interval instead of firing together. */
-export function scrapeOffset(target: Target, intervalMs: number, nowMs: number): number {
+export function scrapeOffset(target: Target, intervalMs: number): number {
   let h = 2166136261;
   const s = target.url + labelsKey(target.labels);
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
-  const base = nowMs - (nowMs % intervalMs);
-  return (base + (h % intervalMs)) % intervalMs;
+  return h % intervalMs;
 }
 
 export class ScrapeLoop {
@@ -208,7 +207,7 @@ export class ScrapeLoop {
   private async run(): Promise<void> {
     const { clock } = this.o;
     const interval = this.target.intervalMs;
-    const offset = scrapeOffset(this.target, interval, clock.now());
+    const offset = scrapeOffset(this.target, interval);
     const now = clock.now();
     let next = now - (now % interval) + offset;
     if (next < now) next += interval;

@@ -2,6 +2,7 @@
 // groups), reconciled on reload so that unchanged targets keep their loops, their schedule and their caches.
 import os from 'node:os';
 import type { Config, ScrapeConfig } from '../config/schema.ts';
+import { HOST_JOB_NAME } from '../config/defaults.ts';
 import { formatDuration } from '../config/duration.ts';
 import { scrapeConfigFingerprint, staticTargetGroups } from '../config/load.ts';
 import type { Labels } from '../model/labels.ts';
@@ -17,8 +18,8 @@ import type { DroppedTarget, Target } from './targets.ts';
 import { buildTargets } from './targets.ts';
 import { formatFromContentType, parseExposition, ParseError, SCRAPE_ACCEPT_HEADER } from './textparse.ts';
 
-/** The job name of the appliance's own host metrics. */
-export const HOST_JOB = 'host';
+/** The job name of the appliance's own host metrics (reserved by the config). */
+export const HOST_JOB = HOST_JOB_NAME;
 
 /** Fetches over HTTP and parses the body; one per target, sharing its job's client (and sockets). */
 export class HttpTargetScraper implements Scraper {

@@ -115,8 +115,6 @@ interface MemSeries {
   logHi: number;
   /** Chunks of unsealed windows, oldest first. */
   readonly recent: RecentChunk[];
-  /** Buffer size for the next head chunk: series are self-similar, so the last chunk's size fits the next. */
-  nextChunkBytes: number;
 }
 
 const f64 = new Float64Array(1);
@@ -395,7 +393,6 @@ export class Tsdb implements Appendable, Queryable {
       logLo: 0,
       logHi: 0,
       recent: [],
-      nextChunkBytes: 64,
     };
   }
 
@@ -421,7 +418,7 @@ export class Tsdb implements Appendable, Queryable {
       this.cutHead(s);
     }
     if (!s.head) {
-      s.head = new XorChunkEncoder(s.nextChunkBytes);
+      s.head = new XorChunkEncoder();
       s.headWindow = w;
       this.headChunks++;
     }
@@ -438,7 +435,6 @@ export class Tsdb implements Appendable, Queryable {
     s.head = null;
     this.headChunks--;
     if (h.count === 0) return;
-    s.nextChunkBytes = Math.min(h.byteLength + 8, CHUNK_MAX_BYTES + 64);
     const c: RecentChunk = {
       id: 0,
       window: s.headWindow,

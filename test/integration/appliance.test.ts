@@ -147,6 +147,18 @@ test('SIGHUP reload adds a job without restarting unchanged targets', async () =
   await new Promise((r) => setTimeout(r, 2500));
 });
 
+test('SIGHUP with a broken file keeps the running configuration and says why', async () => {
+  fs.writeFileSync(path.join(dir.path, 'storewatch.yml'), 'scrape_configs:\n  - job_name: [oops\n');
+  app.child.kill('SIGHUP');
+  await waitFor(() => app.output().includes('configuration reload failed'), 10_000);
+  const ts = await targets();
+  assert.ok(
+    ts.some((t) => t.scrapePool === 'again'),
+    'the previous reload is still in force',
+  );
+  assert.equal(ts.find((t) => t.scrapePool === 'node')?.health, 'up');
+});
+
 test('a clean stop exits 0; the data directory holds the real node_exporter series', async () => {
   const status = await app.stop('SIGTERM', 15_000);
   assert.equal(status.code, 0, app.output());

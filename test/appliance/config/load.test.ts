@@ -486,6 +486,16 @@ scrape_configs:
     assert.equal(issues.length, 3);
   });
 
+  it('reserves job_name "host" for the host metrics unless they are disabled', () => {
+    const issues = issuesOf('scrape_configs:\n  - job_name: host\n');
+    expectIssue(issues, 'scrape_configs[0].job_name', /reserved for the appliance's own host metrics/);
+    const cfg = loadConfig('host: {enabled: false}\nscrape_configs:\n  - job_name: host\n', {
+      baseDir: '/',
+      readFile: () => '',
+    });
+    assert.equal(cfg.scrape_configs[0]!.job_name, 'host');
+  });
+
   it('rejects duplicate job names, pointing at the first', () => {
     const issues = issuesOf(
       'scrape_configs:\n  - job_name: a\n  - job_name: b\n  - job_name: a\n  - job_name: a\n',
