@@ -1,7 +1,8 @@
 // The appliance against the real peer: storewatch and Prometheus 2.42 (server mode, local TSDB) scrape the same
 // 50 local targets of ~1,000 series each (a real node_exporter body, replicated and drifting) side by side, and
 // we compare peak RSS, CPU seconds and bytes written per sample ingested. `npm run bench:appliance`.
-// Options: --seconds N (default 180), --interval S (scrape interval in seconds, default 5), --targets N (50).
+// Options: --seconds N (default 180), --interval S (scrape interval in seconds, default 5), --targets N (50),
+// --cpu-prof DIR (profile storewatch).
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '180' },
     interval: { type: 'string', default: '5' },
     targets: { type: 'string', default: '50' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -167,6 +169,7 @@ scrape_configs:
       path.join(ROOT, 'node_modules', '.bin', 'node'),
       [
         ...NODE_RUNTIME_FLAGS,
+        ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []),
         path.join(ROOT, 'appliance', 'cli.ts'),
         'run',
         '--config',
@@ -221,6 +224,9 @@ scrape_configs:
     const [a, b] = rows as [(typeof rows)[0], (typeof rows)[0]];
     md += `\nRatios storewatch / Prometheus: peak RSS ${(a.hwmMB / b.hwmMB).toFixed(2)}, CPU per sample ${(a.cpuSec / a.samples / (b.cpuSec / b.samples)).toFixed(2)}, bytes written per sample ${(a.writeBytes / a.samples / (b.writeBytes / b.samples)).toFixed(2)} (Prometheus has not cut a block yet in a short run: its writes are WAL only).\n`;
     console.log(md);
+    // A clean stop under load (and it lets --cpu-prof write its profile).
+    sw.kill('SIGTERM');
+    await new Promise((r) => sw.once('exit', r));
   } finally {
     for (const p of procs) p.child.kill('SIGKILL');
     for (const s of servers) s.close();
