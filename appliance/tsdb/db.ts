@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Labels } from '../model/labels.ts';
-import { labelsKey, METRIC_NAME } from '../model/labels.ts';
+import { labelsKey, labelsToRecord, METRIC_NAME } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import type { Matcher } from '../model/matcher.ts';
 import type {
@@ -340,9 +340,9 @@ export class Tsdb implements Appendable, Queryable {
   }
 
   private replayLog(): void {
-    const state = new MapValueState();
+    // Values are XOR-ed against the previous value of the same series in the same segment only.
     let currentSeg: SegmentInfo | null = null;
-    let replayState: LogValueState = state;
+    let replayState: LogValueState = new MapValueState();
     this.log.replay(
       (payload, seg) => {
         if (seg !== currentSeg) {
@@ -505,8 +505,7 @@ export class Tsdb implements Appendable, Queryable {
       if (newSeries.length > 0) {
         const insert = this.stmt.insertSeries;
         this.db.transaction(() => {
-          for (const s of newSeries)
-            insert.run(s.ref, JSON.stringify(Object.fromEntries(s.labels.map((l) => [l.name, l.value]))));
+          for (const s of newSeries) insert.run(s.ref, JSON.stringify(labelsToRecord(s.labels)));
         })();
         for (const s of newSeries) this.addSeries(s);
       }
@@ -588,16 +587,11 @@ export class Tsdb implements Appendable, Queryable {
     if (target > this.sealedThrough) {
       for (const s of this.byRef.values()) if (s.head && s.headWindow <= target) this.cutHead(s);
     }
-    if (opts.forceFlush || this.pending.length > 0) {
-      if (
-        opts.forceFlush ||
-        now - this.lastFlush >= FLUSH_INTERVAL_MS ||
-        this.pending.length >= 50_000 ||
-        target > this.sealedThrough
-      ) {
-        this.flush();
-      }
-    }
+    const flushDue =
+      now - this.lastFlush >= FLUSH_INTERVAL_MS ||
+      this.pending.length >= 50_000 ||
+      target > this.sealedThrough;
+    if (opts.forceFlush || (this.pending.length > 0 && flushDue)) this.flush();
     if (target > this.sealedThrough && this.pending.length === 0) this.seal(target);
     this.truncateLog();
     this.applyRetention(now);
