@@ -12,8 +12,7 @@ import type { LoopClock } from './scrape/loop.ts';
 import { systemClock } from './scrape/loop.ts';
 import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
-import type { Family } from './selfmetrics.ts';
-import { parseProcIo, renderFamilies } from './selfmetrics.ts';
+import { parseProcIo, renderFamilies, selfMetricFamilies } from './selfmetrics.ts';
 import { Tsdb } from './tsdb/db.ts';
 import { createWebApp, startWebServer } from './web/server.ts';
 import type { WebServer } from './web/server.ts';
@@ -159,160 +158,21 @@ export class Appliance {
 
   /** The text of /metrics. */
   metricsText(): string {
-    const s = this.tsdb.stats();
-    const counter = (name: string, help: string, value: number): Family => ({
-      name,
-      help,
-      type: 'counter',
-      samples: [{ value }],
-    });
-    const gauge = (name: string, help: string, value: number): Family => ({
-      name,
-      help,
-      type: 'gauge',
-      samples: [{ value }],
-    });
-    const families: Family[] = [
-      {
-        name: 'storewatch_build_info',
-        help: 'A metric with a constant 1 value labelled by version and Node.js version.',
-        type: 'gauge',
-        samples: [{ labels: { version: this.o.version, nodeversion: process.version }, value: 1 }],
-      },
-      gauge(
-        'storewatch_start_time_seconds',
-        'Unix time when storewatch started.',
-        this.startTime.getTime() / 1000,
-      ),
-      counter('storewatch_tsdb_samples_appended_total', 'Samples committed to the TSDB.', s.samplesAppended),
-      counter(
-        'storewatch_tsdb_out_of_order_samples_total',
-        'Samples refused because they were out of order.',
-        s.samplesOutOfOrder,
-      ),
-      counter('storewatch_tsdb_commits_total', 'Successful appender commits (scrape rounds).', s.commits),
-      counter(
-        'storewatch_tsdb_commit_failures_total',
-        'Appender commits that failed (for example disk full).',
-        s.commitFailures,
-      ),
-      counter(
-        'storewatch_tsdb_chunk_flush_failures_total',
-        'Failed writes of cut chunks to SQLite.',
-        s.flushFailures,
-      ),
-      counter(
-        'storewatch_tsdb_retention_windows_dropped_total',
-        'Storage windows deleted by retention.',
-        s.windowsDropped,
-      ),
-      counter(
-        'storewatch_tsdb_log_replayed_samples_total',
-        'Samples replayed from the head log at start.',
-        s.logReplayedSamples,
-      ),
-      counter(
-        'storewatch_tsdb_log_corrupt_records_total',
-        'Torn or corrupt head log records skipped at start.',
-        s.logCorruptRecords,
-      ),
-      gauge('storewatch_tsdb_series', 'Series in the TSDB index.', s.series),
-      gauge('storewatch_tsdb_chunks', 'Chunks stored in SQLite or waiting to be written.', s.chunks),
-      gauge('storewatch_tsdb_head_chunks', 'Open in-memory head chunks.', s.headChunks),
-      gauge(
-        'storewatch_tsdb_database_bytes',
-        'Size of the SQLite database and its WAL file.',
-        s.databaseBytes,
-      ),
-      gauge('storewatch_tsdb_log_bytes', 'Size of the head log segments.', s.logBytes),
-      gauge(
-        'storewatch_tsdb_ingestion_paused',
-        '1 when the last commit failed and ingestion is paused.',
-        s.ingestion === 'paused' ? 1 : 0,
-      ),
-      gauge(
-        'storewatch_tsdb_oldest_sample_timestamp_seconds',
-        'Timestamp of the oldest stored sample.',
-        (s.oldestTimestamp ?? 0) / 1000,
-      ),
-    ];
-    const targets = this.scrape.targets();
-    const health = { up: 0, down: 0, unknown: 0 };
-    for (const t of targets) health[t.health]++;
-    families.push({
-      name: 'storewatch_scrape_targets',
-      help: 'Active scrape targets by health.',
-      type: 'gauge',
-      samples: Object.entries(health).map(([h, v]) => ({ labels: { health: h }, value: v })),
-    });
-    const scrapes: Family['samples'][number][] = [];
-    const errors: Family['samples'][number][] = [];
-    const scraped: Family['samples'][number][] = [];
-    const refused: Family['samples'][number][] = [];
-    for (const [job, st] of this.scrape.jobStats()) {
-      scrapes.push({ labels: { job }, value: st.scrapes });
-      scraped.push({ labels: { job }, value: st.samplesScraped });
-      refused.push({ labels: { job }, value: st.samplesRefused });
-      for (const [reason, n] of st.failures) errors.push({ labels: { job, reason }, value: n });
-    }
-    families.push(
-      { name: 'storewatch_scrapes_total', help: 'Scrape rounds per job.', type: 'counter', samples: scrapes },
-      {
-        name: 'storewatch_scrape_errors_total',
-        help: 'Failed scrapes per job and reason.',
-        type: 'counter',
-        samples: errors,
-      },
-      {
-        name: 'storewatch_scrape_samples_total',
-        help: 'Samples scraped per job.',
-        type: 'counter',
-        samples: scraped,
-      },
-      {
-        name: 'storewatch_scrape_samples_refused_total',
-        help: 'Scraped samples the storage or the loop refused (duplicates, out of order).',
-        type: 'counter',
-        samples: refused,
-      },
-    );
     const ioText = this.o.readProcessIo?.() ?? null;
-    const io = ioText === null ? null : parseProcIo(ioText);
-    if (io) {
-      families.push(
-        counter(
-          'storewatch_process_storage_written_bytes_total',
-          'Bytes this process caused to be written to storage (/proc/self/io write_bytes).',
-          io.writeBytes,
-        ),
-        counter(
-          'storewatch_process_storage_read_bytes_total',
-          'Bytes this process caused to be read from storage (/proc/self/io read_bytes).',
-          io.readBytes,
-        ),
-        counter(
-          'storewatch_process_write_syscall_bytes_total',
-          'Bytes passed to write system calls (/proc/self/io wchar).',
-          io.wchar,
-        ),
-      );
-    }
-    const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
-    families.push(
-      counter(
-        'process_cpu_seconds_total',
-        'Total user and system CPU time spent in seconds.',
-        (cpu.user + cpu.system) / 1e6,
-      ),
-      gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', mem.rss),
-      gauge(
-        'process_start_time_seconds',
-        'Start time of the process since unix epoch in seconds.',
-        this.startTime.getTime() / 1000,
-      ),
+    return renderFamilies(
+      selfMetricFamilies({
+        version: this.o.version,
+        nodeVersion: process.version,
+        startTimeSeconds: this.startTime.getTime() / 1000,
+        tsdb: this.tsdb.stats(),
+        targetHealth: this.scrape.targets().map((t) => t.health),
+        jobs: this.scrape.jobStats(),
+        io: ioText === null ? null : parseProcIo(ioText),
+        residentBytes: process.memoryUsage().rss,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      }),
     );
-    return renderFamilies(families);
   }
 }
 

@@ -330,7 +330,8 @@ class Parser {
     this.endLine(j);
   }
 
-  private textMetadata(keyword: 'HELP' | 'TYPE', j: number): void {
+  /** Reads the metric name of a metadata line (plain or quoted) starting at j; returns it and the end. */
+  private metadataName(keyword: string, j: number): [string, number] {
     const s = this.s;
     const n = this.n;
     const c = j < n ? s.charCodeAt(j) : -1;
@@ -346,6 +347,13 @@ class Parser {
       this.fail(`expected a metric name after # ${keyword}`);
     }
     if (name === '') this.fail(`empty metric name in # ${keyword}`);
+    return [name, j];
+  }
+
+  private textMetadata(keyword: 'HELP' | 'TYPE', j: number): void {
+    const s = this.s;
+    let name: string;
+    [name, j] = this.metadataName(keyword, j);
     const end = this.lineEnd(j);
     // Prometheus's lexer takes the rest of the line and drops its first character (normally the separating
     // blank); a rest made only of blanks is lexed as whitespace and gives an empty text.
@@ -510,19 +518,8 @@ class Parser {
   private openMetricsMetadata(keyword: 'HELP' | 'TYPE' | 'UNIT', j: number): false {
     const s = this.s;
     const n = this.n;
-    const c = j < n ? s.charCodeAt(j) : -1;
     let name: string;
-    if (isMetricNameStart(c)) {
-      const start = j;
-      while (j < n && isMetricNameChar(s.charCodeAt(j))) j++;
-      name = s.slice(start, j);
-    } else if (c === QUOTE) {
-      name = this.quoted(j, true, 'metric name');
-      j = this.i;
-    } else {
-      this.fail(`expected a metric name after # ${keyword}`);
-    }
-    if (name === '') this.fail(`empty metric name in # ${keyword}`);
+    [name, j] = this.metadataName(keyword, j);
     if (j >= n || s.charCodeAt(j) !== SPACE)
       this.fail(`expected a space and text after the metric name in # ${keyword}`);
     const end = s.indexOf('\n', j);
