@@ -132,6 +132,11 @@ export function selfMetricFamilies(input: SelfMetricsInput): Family[] {
       s.windowsDropped,
     ),
     counter(
+      'storewatch_tsdb_series_removed_total',
+      'Series forgotten after retention deleted all their samples.',
+      s.seriesRemoved,
+    ),
+    counter(
       'storewatch_tsdb_log_replayed_samples_total',
       'Samples replayed from the head log at start.',
       s.logReplayedSamples,

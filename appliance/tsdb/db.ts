@@ -83,6 +83,7 @@ export interface TsdbStats {
   readonly windowsDropped: number;
   readonly logReplayedSamples: number;
   readonly logCorruptRecords: number;
+  readonly seriesRemoved: number;
 }
 
 interface RecentChunk {
@@ -115,6 +116,8 @@ interface MemSeries {
   logHi: number;
   /** Chunks of unsealed windows, oldest first. */
   readonly recent: RecentChunk[];
+  /** Newest sealed window holding chunks of the series; series whose data retention removed are forgotten. */
+  lastSealedWindow: number;
 }
 
 const f64 = new Float64Array(1);
@@ -207,6 +210,7 @@ export class Tsdb implements Appendable, Queryable {
     windowsDropped: 0,
     logReplayedSamples: 0,
     logCorruptRecords: 0,
+    seriesRemoved: 0,
   };
   private readonly stmt: {
     insertSeries: BetterSqlite3.Statement;
@@ -216,6 +220,8 @@ export class Tsdb implements Appendable, Queryable {
     chunkMeta: BetterSqlite3.Statement;
     chunkData: BetterSqlite3.Statement;
     insertIndex: BetterSqlite3.Statement;
+    setLastWindow: BetterSqlite3.Statement;
+    deleteSeries: BetterSqlite3.Statement;
     setMeta: BetterSqlite3.Statement;
   };
 
@@ -241,6 +247,8 @@ export class Tsdb implements Appendable, Queryable {
       chunkMeta: this.db.prepare('SELECT mint, maxt FROM chunks WHERE id = ?'),
       chunkData: this.db.prepare('SELECT data FROM chunks WHERE id = ?').pluck(),
       insertIndex: this.db.prepare('INSERT INTO chunk_index (window, series_id, chunk_ids) VALUES (?, ?, ?)'),
+      setLastWindow: this.db.prepare('UPDATE series SET last_window = ? WHERE id = ?'),
+      deleteSeries: this.db.prepare('DELETE FROM series WHERE id = ?'),
       setMeta: this.db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -272,7 +280,8 @@ export class Tsdb implements Appendable, Queryable {
     db.pragma('cache_size = -8192');
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, labels TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY, labels TEXT NOT NULL, last_window INTEGER);
       CREATE TABLE IF NOT EXISTS chunks (
         id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, mint INTEGER NOT NULL, maxt INTEGER NOT NULL,
         data BLOB NOT NULL);
@@ -301,13 +310,16 @@ export class Tsdb implements Appendable, Queryable {
     const sealed = db.prepare("SELECT value FROM meta WHERE key = 'sealed_through'").pluck().get() as
       number | undefined;
     this.sealedThrough = sealed ?? -Infinity;
-    for (const row of db.prepare('SELECT id, labels FROM series').iterate() as Iterable<{
+    for (const row of db.prepare('SELECT id, labels, last_window FROM series').iterate() as Iterable<{
       id: number;
       labels: string;
+      last_window: number | null;
     }>) {
       const rec = JSON.parse(row.labels) as Record<string, string>;
       const labels: Labels = Object.entries(rec).map(([name, value]) => ({ name, value }));
-      this.addSeries(this.newSeries(row.id, labels));
+      const s = this.newSeries(row.id, labels);
+      s.lastSealedWindow = row.last_window ?? -Infinity;
+      this.addSeries(s);
       if (row.id >= this.nextRef) this.nextRef = row.id + 1;
     }
     this.sealedWindows = db
@@ -393,6 +405,7 @@ export class Tsdb implements Appendable, Queryable {
       logLo: 0,
       logHi: 0,
       recent: [],
+      lastSealedWindow: -Infinity,
     };
   }
 
@@ -654,12 +667,17 @@ export class Tsdb implements Appendable, Queryable {
       if (byWindow) for (const [w, ids] of byWindow) rows.push({ w, ref, ids });
     }
     rows.sort((a, b) => a.w - b.w || a.ref - b.ref);
+    // One small update per series and window: it lets retention forget series whose data is gone.
+    const lastWindow = new Map<number, number>();
+    for (const r of rows) lastWindow.set(r.ref, r.w);
     this.db.transaction(() => {
       for (const r of rows) this.stmt.insertIndex.run(r.w, r.ref, encodeIds(r.ids));
+      for (const [ref, w] of lastWindow) this.stmt.setLastWindow.run(w, ref);
       this.db.prepare('UPDATE windows SET sealed = 1 WHERE window <= ?').run(through);
       this.stmt.setMeta.run('sealed_through', through);
     })();
     this.sealedThrough = through;
+    for (const [ref, w] of lastWindow) this.byRef.get(ref)!.lastSealedWindow = w;
     this.sealedWindows = this.db
       .prepare('SELECT window FROM windows WHERE sealed = 1 ORDER BY window')
       .pluck()
@@ -703,11 +721,54 @@ export class Tsdb implements Appendable, Queryable {
           number | null;
         if (w === null) break;
         this.dropWindow(w, 'size');
+        drop.push(w);
       }
     }
+    if (drop.length > 0) this.forgetDeadSeries();
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const total = this.db.pragma('page_count', { simple: true }) as number;
     if (free > 256 && free > total / 4) this.db.pragma(`incremental_vacuum(${free})`);
+  }
+
+  /**
+   * Removes series that no longer hold any sample: no head, no chunk in an unsealed window, and none in a
+   * sealed window that retention kept. Without this, label churn (a POS terminal replaced, a pid label) would
+   * grow memory and the series table forever. A scrape loop holding a forgotten ref simply creates the series
+   * again on its next sample.
+   */
+  private forgetDeadSeries(): void {
+    const oldestKept = this.sealedWindows[0] ?? Infinity;
+    const dead: MemSeries[] = [];
+    for (const s of this.byRef.values()) {
+      if (
+        s.head === null &&
+        s.recent.length === 0 &&
+        s.stagedT === -Infinity &&
+        s.lastSealedWindow < oldestKept
+      ) {
+        dead.push(s);
+      }
+    }
+    if (dead.length === 0) return;
+    this.db.transaction(() => {
+      for (const s of dead) this.stmt.deleteSeries.run(s.ref);
+    })();
+    const gone = new Set<number>();
+    for (const s of dead) {
+      gone.add(s.ref);
+      this.byRef.delete(s.ref);
+      this.byKey.delete(labelsKey(s.labels));
+    }
+    for (const [name, values] of this.postings) {
+      for (const [value, refs] of values) {
+        const kept = refs.filter((r) => !gone.has(r));
+        if (kept.length === 0) values.delete(value);
+        else if (kept.length !== refs.length) values.set(value, kept);
+      }
+      if (values.size === 0) this.postings.delete(name);
+    }
+    this.counters.seriesRemoved += dead.length;
+    this.logger.info({ series: dead.length }, 'forgot series whose samples retention deleted');
   }
 
   private usedDatabaseBytes(): number {
@@ -846,6 +907,7 @@ export class Tsdb implements Appendable, Queryable {
       windowsDropped: this.counters.windowsDropped,
       logReplayedSamples: this.counters.logReplayedSamples,
       logCorruptRecords: this.counters.logCorruptRecords,
+      seriesRemoved: this.counters.seriesRemoved,
     };
   }
 

@@ -25,6 +25,7 @@ const tsdb: TsdbStats = {
   windowsDropped: 0,
   logReplayedSamples: 0,
   logCorruptRecords: 0,
+  seriesRemoved: 0,
 };
 
 test('renderFamilies escapes HELP text and label values', () => {

@@ -212,3 +212,36 @@ test('invalid label sets and timestamps are refused per sample', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('series whose samples retention deleted are forgotten, in memory and on disk', () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0);
+  let db = openTsdb(dir, clock, { retentionTimeMs: 4 * 3600_000 });
+  try {
+    const a = db.appender();
+    const gone = labelsFromRecord({ __name__: 'pos_up', till: 'replaced' });
+    const stays = labelsFromRecord({ __name__: 'pos_up', till: 'new' });
+    for (let i = 0; i < (12 * 3600) / 60; i++) {
+      clock.set(T0 + i * 60_000);
+      if (i < 60) a.append(0, gone, clock.now(), 1); // the first hour only
+      a.append(0, stays, clock.now(), 1);
+      a.commit();
+      if (i % 10 === 0) db.maintain();
+    }
+    db.maintain({ forceFlush: true });
+    assert.equal(db.stats().series, 1);
+    assert.equal(db.stats().seriesRemoved, 1);
+    assert.deepEqual(db.querier().labelValues('till', 0, Number.MAX_SAFE_INTEGER), ['new']);
+    db.close();
+    db = openTsdb(dir, clock, { retentionTimeMs: 4 * 3600_000 });
+    assert.equal(db.stats().series, 1, 'the series row is gone too');
+    // The label set may come back later: it is simply a new series.
+    const b = db.appender();
+    b.append(0, gone, clock.now() + 60_000, 1);
+    b.commit();
+    assert.equal(db.stats().series, 2);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
