@@ -14,9 +14,16 @@ import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
 import { parseProcIo, renderFamilies, selfMetricFamilies } from './selfmetrics.ts';
 import { Tsdb } from './tsdb/db.ts';
+import { HttpWriteClient } from './remote/client.ts';
+import { RemoteSender } from './remote/sender.ts';
 import { createWebApp, startWebServer } from './web/server.ts';
 import type { WebServer } from './web/server.ts';
 import type { StatusSource } from './web/status.ts';
+
+/** Stored time read per remote-write step (bounds the memory of catching up). */
+const REMOTE_STEP_MS = 60_000;
+/** Remote-write cursors are saved at most this often: after a crash at most this much is sent twice. */
+const REMOTE_CURSOR_SAVE_INTERVAL_MS = 10_000;
 
 export interface ApplianceOptions {
   readonly config: Config;
@@ -35,6 +42,8 @@ export class Appliance {
   private config: Config;
   private readonly tsdb: Tsdb;
   private readonly scrape: ScrapeManager;
+  private senders: RemoteSender[] = [];
+  private readonly clock: LoopClock;
   private readonly vitals: VitalsTracker;
   private web: WebServer | null = null;
   private readonly abort = new AbortController();
@@ -45,6 +54,7 @@ export class Appliance {
     this.o = o;
     this.config = o.config;
     const clock = o.clock ?? systemClock;
+    this.clock = clock;
     const storage = o.config.storage;
     this.tsdb = Tsdb.open({
       dir: storage.path,
@@ -87,6 +97,7 @@ export class Appliance {
     try {
       app.tsdb.start(app.abort.signal);
       await app.scrape.apply(o.config);
+      app.startSenders(o.config);
       const web = createWebApp({
         status: app.statusSource(),
         metrics: () => Promise.resolve(app.metricsText()),
@@ -121,6 +132,14 @@ export class Appliance {
       restartNeeded.push('storage.retention');
     }
     await this.scrape.apply(config);
+    if (
+      JSON.stringify(config.remote_write) !== JSON.stringify(this.config.remote_write) ||
+      JSON.stringify(config.global.external_labels) !== JSON.stringify(this.config.global.external_labels)
+    ) {
+      // Cursors are durable and keyed by name, so a restarted sender resumes where the old one stopped.
+      await this.stopSenders();
+      this.startSenders(config);
+    }
     this.config = config;
     this.o.logger.info({ restartNeeded }, 'configuration reloaded');
   }
@@ -130,11 +149,52 @@ export class Appliance {
     this.stopping ??= (async () => {
       this.abort.abort();
       await this.scrape.stop();
+      await this.stopSenders();
       await this.web?.close();
       this.tsdb.close();
       this.o.logger.info({}, 'storewatch stopped');
     })();
     return this.stopping;
+  }
+
+  private startSenders(config: Config): void {
+    // A sample is committed at most one scrape timeout after its timestamp; read that far behind the clock.
+    const hostTimeout = config.host.enabled ? Math.min(config.host.scrape_interval, 10_000) : 0;
+    const readLagMs = Math.max(hostTimeout, ...config.scrape_configs.map((sc) => sc.scrape_timeout)) + 5_000;
+    this.senders = config.remote_write.map((rw) => {
+      const sender = new RemoteSender({
+        name: rw.name,
+        client: new HttpWriteClient({
+          url: rw.url,
+          http: rw.http_client_config,
+          timeoutMs: rw.remote_timeout,
+          headers: rw.headers,
+          userAgent: `storewatch/${this.o.version}`,
+          retryOn429: rw.queue_config.retry_on_http_429,
+        }),
+        storage: this.tsdb,
+        cursors: this.tsdb,
+        logger: this.o.logger,
+        now: () => this.clock.now(),
+        sleep: (ms, signal) => this.clock.sleep(ms, signal),
+        externalLabels: config.global.external_labels,
+        maxSamplesPerSend: rw.queue_config.max_samples_per_send,
+        batchSendDeadlineMs: rw.queue_config.batch_send_deadline,
+        minBackoffMs: rw.queue_config.min_backoff,
+        maxBackoffMs: rw.queue_config.max_backoff,
+        sampleAgeLimitMs: rw.queue_config.sample_age_limit,
+        readLagMs,
+        stepMs: REMOTE_STEP_MS,
+        cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
+      });
+      sender.start();
+      return sender;
+    });
+  }
+
+  private async stopSenders(): Promise<void> {
+    await Promise.all(this.senders.map((s) => s.stop()));
+    this.senders = [];
   }
 
   private statusSource(): StatusSource {
@@ -168,6 +228,7 @@ export class Appliance {
         tsdb: this.tsdb.stats(),
         targetHealth: this.scrape.targets().map((t) => t.health),
         jobs: this.scrape.jobStats(),
+        remote: this.senders.map((x) => x.status()),
         io: ioText === null ? null : parseProcIo(ioText),
         residentBytes: process.memoryUsage().rss,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -1,6 +1,7 @@
 // storewatch's own metrics at /metrics: storage, scraping and process I/O, written in the text format so
 // that `promtool check metrics` passes without warnings. Values are read when /metrics is scraped (pull), so
 // nothing on the hot path updates a metric object.
+import type { SenderStatus } from './remote/sender.ts';
 import type { JobStats } from './scrape/manager.ts';
 import type { TsdbStats } from './tsdb/db.ts';
 
@@ -81,6 +82,8 @@ export interface SelfMetricsInput {
   readonly tsdb: TsdbStats;
   readonly targetHealth: readonly ('up' | 'down' | 'unknown')[];
   readonly jobs: ReadonlyMap<string, JobStats>;
+  /** One entry per remote-write destination. */
+  readonly remote: readonly SenderStatus[];
   readonly io: ProcessIo | null;
   readonly residentBytes: number;
   readonly cpuSeconds: number;
@@ -199,6 +202,60 @@ export function selfMetricFamilies(input: SelfMetricsInput): Family[] {
       help: 'Scraped samples the storage or the loop refused (duplicates, out of order).',
       type: 'counter',
       samples: refused,
+    },
+  );
+  const perDest = (f: (r: SenderStatus) => number | null): FamilySample[] =>
+    input.remote.flatMap((r) => {
+      const v = f(r);
+      return v === null ? [] : [{ labels: { destination: r.name }, value: v }];
+    });
+  families.push(
+    {
+      name: 'storewatch_remote_samples_sent_total',
+      help: 'Samples the receiver acknowledged.',
+      type: 'counter',
+      samples: perDest((r) => r.samplesSent),
+    },
+    {
+      name: 'storewatch_remote_bytes_sent_total',
+      help: 'Compressed request bytes the receiver acknowledged.',
+      type: 'counter',
+      samples: perDest((r) => r.bytesSent),
+    },
+    {
+      name: 'storewatch_remote_requests_total',
+      help: 'Remote-write requests sent, retries included.',
+      type: 'counter',
+      samples: perDest((r) => r.requests),
+    },
+    {
+      name: 'storewatch_remote_retries_total',
+      help: 'Remote-write requests retried after a 5xx, a 429 or a network error.',
+      type: 'counter',
+      samples: perDest((r) => r.retries),
+    },
+    {
+      name: 'storewatch_remote_samples_dropped_total',
+      help: 'Samples not delivered, by reason: http_4xx (refused for good) or too_old (sample_age_limit).',
+      type: 'counter',
+      samples: input.remote.flatMap((r) =>
+        Object.entries(r.samplesDropped).map(([reason, v]) => ({
+          labels: { destination: r.name, reason },
+          value: v,
+        })),
+      ),
+    },
+    {
+      name: 'storewatch_remote_sent_through_timestamp_seconds',
+      help: 'Every stored sample up to this time was delivered.',
+      type: 'gauge',
+      samples: perDest((r) => (r.sentThrough === null ? null : r.sentThrough / 1000)),
+    },
+    {
+      name: 'storewatch_remote_last_success_timestamp_seconds',
+      help: 'Time of the last acknowledged request.',
+      type: 'gauge',
+      samples: perDest((r) => (r.lastSuccess === null ? null : r.lastSuccess / 1000)),
     },
   );
   const io = input.io;

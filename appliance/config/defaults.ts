@@ -13,6 +13,8 @@ export const DEFAULT_RETENTION_TIME_MS = 15 * 24 * 60 * 60 * 1000;
 export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:9782';
 /** The job name of the appliance's own host metrics (the scrape manager uses it; config reserves it). */
 export const HOST_JOB_NAME = 'host';
+/** Prometheus's remote_timeout default. */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 30_000;
 export const DEFAULT_HOST_SCRAPE_INTERVAL_MS = 15_000;
 
 /** Freezes a plain tree in place, so a shared Config cannot be changed behind its readers' backs. */
@@ -39,6 +41,7 @@ export function defaultConfig(): Config {
       target_limit: 0,
     },
     scrape_configs: [],
+    remote_write: [],
     storage: { path: DEFAULT_STORAGE_PATH, retention: { time: DEFAULT_RETENTION_TIME_MS, size: 0 } },
     web: { listen_address: DEFAULT_LISTEN_ADDRESS },
     host: { enabled: true, scrape_interval: DEFAULT_HOST_SCRAPE_INTERVAL_MS },

@@ -16,16 +16,25 @@ import {
   DEFAULT_TLS_MIN_VERSION,
   deepFreeze,
   defaultConfig,
+  DEFAULT_REMOTE_TIMEOUT_MS,
   HOST_JOB_NAME,
 } from './defaults.ts';
 import { formatDuration } from './duration.ts';
-import type { Config, GlobalConfig, HTTPClientConfig, RawScrapeConfig, ScrapeConfig } from './schema.ts';
+import type {
+  Config,
+  GlobalConfig,
+  HTTPClientConfig,
+  RawScrapeConfig,
+  RemoteWriteConfig,
+  ScrapeConfig,
+} from './schema.ts';
 import {
   UNSUPPORTED_KEY_RE,
   configSchema,
   globalSchema,
   hostSchema,
   kindOf,
+  remoteWriteSchema,
   scrapeConfigSchema,
   storageSchema,
   webSchema,
@@ -205,9 +214,42 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
       message: `job_name "${HOST_JOB_NAME}" is reserved for the appliance's own host metrics (set host.enabled: false to use it)`,
     });
   }
+  const rwNames = new Map<string, number>();
+  const rawRw = Array.isArray(root.remote_write) ? (root.remote_write as unknown[]) : [];
+  const remote_write = rawRw.map((raw, i): RemoteWriteConfig => {
+    const at = ['remote_write', i];
+    const rw = fields(remoteWriteSchema, raw);
+    const url = rw.url ?? '';
+    // Prometheus names an unnamed queue by a hash of its settings; the URL alone keeps the cursor stable.
+    const name = rw.name ?? createHash('sha256').update(url).digest('hex').slice(0, 6);
+    const first = rwNames.get(name);
+    if (first === undefined) rwNames.set(name, i);
+    else
+      found.push({
+        path: [...at, 'name'],
+        message: `duplicate remote write name ${JSON.stringify(name)} (first in remote_write[${first}])`,
+      });
+    const q = rw.queue_config ?? {};
+    return {
+      url,
+      name,
+      remote_timeout: rw.remote_timeout ?? DEFAULT_REMOTE_TIMEOUT_MS,
+      headers: rw.headers ?? {},
+      http_client_config: resolveHttp(rw, at, read),
+      queue_config: {
+        max_samples_per_send: q.max_samples_per_send ?? 2000,
+        batch_send_deadline: q.batch_send_deadline ?? 5_000,
+        min_backoff: q.min_backoff ?? 30,
+        max_backoff: q.max_backoff ?? 5_000,
+        retry_on_http_429: q.retry_on_http_429 ?? false,
+        sample_age_limit: q.sample_age_limit ?? 0,
+      },
+    };
+  });
   return {
     global,
     scrape_configs,
+    remote_write,
     storage: {
       path: storage.path ?? d.storage.path,
       retention: {
@@ -234,21 +276,23 @@ function checkTimeout(found: Found[], at: Path, timeout: number, interval: numbe
 
 type ReadFile = (file: string, path: Path, trim: boolean) => string;
 
-function resolveJob(
-  sc: Partial<RawScrapeConfig>,
-  global: GlobalConfig,
+/** The HTTP settings shared by scrape configs and remote_write, with secrets and PEM files read. */
+function resolveHttp(
+  raw: Pick<
+    Partial<RawScrapeConfig>,
+    'basic_auth' | 'authorization' | 'tls_config' | 'follow_redirects' | 'enable_http2'
+  >,
   at: Path,
   read: ReadFile,
-): ScrapeConfig {
-  const interval = sc.scrape_interval || global.scrape_interval;
+): HTTPClientConfig {
   // Secrets come from the inline value or from the file; the schema already refused both at once.
   const secret = (inline: string | undefined, file: string | undefined, path: Path, trim = true) =>
     file ? read(file, path, trim) : inline || undefined;
-  const ba = sc.basic_auth;
-  const auth = sc.authorization;
-  const tls = sc.tls_config ?? {};
+  const ba = raw.basic_auth;
+  const auth = raw.authorization;
+  const tls = raw.tls_config ?? {};
   const tlsAt = [...at, 'tls_config'];
-  const http: HTTPClientConfig = defined({
+  return defined({
     basic_auth: ba && {
       username: secret(ba.username, ba.username_file, [...at, 'basic_auth', 'username_file']) ?? '',
       password: secret(ba.password, ba.password_file, [...at, 'basic_auth', 'password_file']) ?? '',
@@ -268,9 +312,19 @@ function resolveJob(
       min_version: tls.min_version ?? DEFAULT_TLS_MIN_VERSION,
       max_version: tls.max_version,
     }),
-    follow_redirects: sc.follow_redirects ?? true,
-    enable_http2: sc.enable_http2 ?? true,
+    follow_redirects: raw.follow_redirects ?? true,
+    enable_http2: raw.enable_http2 ?? true,
   });
+}
+
+function resolveJob(
+  sc: Partial<RawScrapeConfig>,
+  global: GlobalConfig,
+  at: Path,
+  read: ReadFile,
+): ScrapeConfig {
+  const interval = sc.scrape_interval || global.scrape_interval;
+  const http = resolveHttp(sc, at, read);
   return {
     job_name: sc.job_name ?? '',
     scrape_interval: interval,

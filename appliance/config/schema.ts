@@ -125,10 +125,35 @@ export interface HostConfig {
   readonly scrape_interval: number;
 }
 
+/** Prometheus's remote_write queue_config keys that storewatch uses, with Prometheus's defaults. */
+export interface QueueConfig {
+  readonly max_samples_per_send: number;
+  /** Milliseconds the sender waits for more data once it has caught up. */
+  readonly batch_send_deadline: number;
+  readonly min_backoff: number;
+  readonly max_backoff: number;
+  readonly retry_on_http_429: boolean;
+  /** Milliseconds; samples older than this are dropped (and counted) instead of sent. 0 = off. */
+  readonly sample_age_limit: number;
+}
+
+/** One remote-write destination (store-and-forward: every stored sample goes, from a durable cursor). */
+export interface RemoteWriteConfig {
+  readonly url: string;
+  /** Unique; names the durable cursor. Defaults to a hash of the URL, as in Prometheus. */
+  readonly name: string;
+  readonly remote_timeout: number;
+  /** Extra request headers; they can never override the remote-write protocol's own. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly http_client_config: HTTPClientConfig;
+  readonly queue_config: QueueConfig;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   readonly global: GlobalConfig;
   readonly scrape_configs: readonly ScrapeConfig[];
+  readonly remote_write: readonly RemoteWriteConfig[];
   readonly storage: StorageConfig;
   readonly web: WebConfig;
   readonly host: HostConfig;
@@ -428,10 +453,83 @@ export const hostSchema = z.strictObject({
   scrape_interval: positiveDuration.optional(),
 });
 
+const httpUrl = str.superRefine((u, ctx) => {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(u);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    ctx.addIssue({ code: 'custom', message: `url ${JSON.stringify(u)} is not an http or https URL` });
+  }
+});
+
+export const remoteWriteSchema = z
+  .strictObject({
+    url: httpUrl,
+    name: nonEmpty.optional(),
+    remote_timeout: positiveDuration.optional(),
+    headers: record(str, str).optional(),
+    basic_auth: basicAuthSchema.optional(),
+    authorization: authorizationSchema.optional(),
+    tls_config: tlsConfigSchema.optional(),
+    follow_redirects: bool.optional(),
+    enable_http2: bool.optional(),
+    protobuf_message: z
+      .enum(['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'])
+      .refine((m) => m === 'prometheus.WriteRequest', {
+        error: 'io.prometheus.write.v2.Request: not supported yet',
+      })
+      .optional(),
+    queue_config: z
+      .strictObject({
+        max_samples_per_send: limit.refine((n) => n > 0, { error: 'must be greater than 0' }).optional(),
+        batch_send_deadline: positiveDuration.optional(),
+        min_backoff: positiveDuration.optional(),
+        max_backoff: positiveDuration.optional(),
+        retry_on_http_429: bool.optional(),
+        sample_age_limit: duration.optional(),
+        // Sharding and capacity tune Prometheus's in-memory queue; storewatch reads from disk instead.
+        capacity: limit.optional(),
+        min_shards: limit.optional(),
+        max_shards: limit.optional(),
+      })
+      .optional(),
+    ...unsupported(
+      'write_relabel_configs',
+      'metadata_config',
+      'send_exemplars',
+      'send_native_histograms',
+      'round_robin_dns',
+      'sigv4',
+      'azuread',
+      'google_iam',
+      'oauth2',
+      'bearer_token',
+      'bearer_token_file',
+      'proxy_url',
+      'no_proxy',
+      'proxy_from_environment',
+      'proxy_connect_header',
+      'http_headers',
+    ),
+  })
+  .superRefine((rw, ctx) => {
+    if (rw.basic_auth && rw.authorization) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorization'],
+        message: 'at most one of basic_auth and authorization may be set',
+      });
+    }
+  });
+
 /** The one schema for the whole file. */
 export const configSchema = z.strictObject({
   global: globalSchema.optional(),
   scrape_configs: z.array(scrapeConfigSchema).optional(),
+  remote_write: z.array(remoteWriteSchema).optional(),
   storage: storageSchema.optional(),
   web: webSchema.optional(),
   host: hostSchema.optional(),
@@ -439,7 +537,6 @@ export const configSchema = z.strictObject({
     'rule_files',
     'scrape_config_files',
     'alerting',
-    'remote_write',
     'remote_read',
     'tracing',
     'otlp',
@@ -448,4 +545,5 @@ export const configSchema = z.strictObject({
 });
 
 export type RawScrapeConfig = z.output<typeof scrapeConfigSchema>;
+export type RawRemoteWriteConfig = z.output<typeof remoteWriteSchema>;
 export type RawGlobalConfig = z.output<typeof globalSchema>;

@@ -69,6 +69,17 @@ export interface Queryable {
   querier(): Querier;
 }
 
+/**
+ * Durable per-destination cursors for remote write, kept by the storage so that the cursor and the data it
+ * points into live in the same file. Contract: `saveCursor` is durable against a process crash when it returns;
+ * `loadCursor` returns the last saved value, or null for a name never saved.
+ */
+export interface CursorStore {
+  /** The timestamp (ms) through which every sample was delivered, or null for a new destination. */
+  loadCursor(name: string): number | null;
+  saveCursor(name: string, sentThrough: number): void;
+}
+
 /** Why the storage refused one sample. */
 export type SampleErrorKind = 'out_of_order' | 'duplicate_timestamp' | 'too_old' | 'invalid_labels';
 

@@ -10,6 +10,7 @@ import type { Matcher } from '../model/matcher.ts';
 import type {
   Appendable,
   Appender,
+  CursorStore,
   Querier,
   Queryable,
   SampleIterator,
@@ -176,7 +177,7 @@ function isDiskFull(err: unknown): boolean {
 }
 
 /** The SQLite TSDB. Open it with {@link Tsdb.open}; run {@link Tsdb.start} for background maintenance. */
-export class Tsdb implements Appendable, Queryable {
+export class Tsdb implements Appendable, Queryable, CursorStore {
   readonly dir: string;
   private readonly opts: TsdbOptions;
   private readonly db: BetterSqlite3.Database;
@@ -292,6 +293,7 @@ export class Tsdb implements Appendable, Queryable {
         window INTEGER PRIMARY KEY, min_chunk_id INTEGER NOT NULL, max_chunk_id INTEGER NOT NULL,
         chunks INTEGER NOT NULL, samples INTEGER NOT NULL, bytes INTEGER NOT NULL,
         sealed INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS remote_cursors (name TEXT PRIMARY KEY, sent_through INTEGER NOT NULL) WITHOUT ROWID;
     `);
     const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
       number | undefined;
@@ -929,6 +931,23 @@ export class Tsdb implements Appendable, Queryable {
     }
     this.oldestCache = oldest;
     return oldest;
+  }
+
+  /** Remote write's durable cursor of one destination (see remote/sender.ts), or null for a new one. */
+  loadCursor(name: string): number | null {
+    const v = this.db.prepare('SELECT sent_through FROM remote_cursors WHERE name = ?').pluck().get(name) as
+      | number
+      | undefined;
+    return v ?? null;
+  }
+
+  saveCursor(name: string, sentThrough: number): void {
+    if (this.closed) return;
+    this.db
+      .prepare(
+        'INSERT INTO remote_cursors (name, sent_through) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sent_through = excluded.sent_through',
+      )
+      .run(name, sentThrough);
   }
 
   /**

@@ -72,6 +72,21 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
         },
       ],
     ]),
+    remote: [
+      {
+        name: 'central',
+        state: 'sending',
+        sentThrough: 1_700_000_000_000,
+        lastSuccess: null,
+        lastError: '',
+        lastErrorTime: null,
+        samplesSent: 42,
+        bytesSent: 10,
+        requests: 3,
+        retries: 1,
+        samplesDropped: { http_4xx: 2 },
+      },
+    ],
     io: { writeBytes: 1, readBytes: 2, wchar: 3, rchar: 4 },
     residentBytes: 1e8,
     cpuSeconds: 1.5,
@@ -81,6 +96,12 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
   assert.match(text, /^storewatch_scrape_targets\{health="down"\} 2$/m);
   assert.match(text, /^storewatch_scrape_errors_total\{job="pos",reason="timeout"\} 2$/m);
   assert.match(text, /^storewatch_process_storage_written_bytes_total 1$/m);
+  assert.match(text, /^storewatch_remote_samples_sent_total\{destination="central"\} 42$/m);
+  assert.match(
+    text,
+    /^storewatch_remote_samples_dropped_total\{destination="central",reason="http_4xx"\} 2$/m,
+  );
+  assert.doesNotMatch(text, /storewatch_remote_last_success_timestamp_seconds\{/);
   const lint = await promtoolCheckMetrics(text);
   assert.equal(lint.code, 0, lint.output);
 });

@@ -362,13 +362,51 @@ host: {interval: 1s}
     assert.equal(issues.length, 9);
   });
 
+  it('reads remote_write with Prometheus defaults and checks each entry', () => {
+    const cfg = loadConfig(
+      `remote_write:
+  - url: https://mimir.example/api/v1/push
+    headers: {X-Scope-OrgID: store-001}
+    basic_auth: {username: u, password: p}
+    queue_config: {max_samples_per_send: 500, sample_age_limit: 2h, max_shards: 4}
+  - url: http://127.0.0.1:9090/api/v1/write
+    name: local
+`,
+      { baseDir: '/', readFile: () => '' },
+    );
+    const [a, b] = cfg.remote_write;
+    assert.equal(a!.url, 'https://mimir.example/api/v1/push');
+    assert.match(a!.name, /^[0-9a-f]{6}$/);
+    assert.equal(a!.remote_timeout, 30_000);
+    assert.deepEqual(a!.headers, { 'X-Scope-OrgID': 'store-001' });
+    assert.equal(a!.http_client_config.basic_auth?.password, 'p');
+    assert.equal(a!.queue_config.max_samples_per_send, 500);
+    assert.equal(a!.queue_config.sample_age_limit, 2 * 3600_000);
+    assert.equal(a!.queue_config.batch_send_deadline, 5_000);
+    assert.equal(a!.queue_config.retry_on_http_429, false);
+    assert.equal(b!.name, 'local');
+    const issues = issuesOf(`remote_write:
+  - url: ftp://x
+  - url: http://a
+    name: same
+  - url: http://b
+    name: same
+    protobuf_message: io.prometheus.write.v2.Request
+    queue_config: {max_samples_per_send: 0}
+`);
+    expectIssue(issues, 'remote_write[0].url', /not an http or https URL/);
+    expectIssue(issues, 'remote_write[2].name', /duplicate remote write name "same"/);
+    expectIssue(issues, 'remote_write[2].protobuf_message', /not supported yet/);
+    expectIssue(issues, 'remote_write[2].queue_config.max_samples_per_send', /greater than 0/);
+  });
+
   it('rejects Prometheus features not built yet, even with empty values', () => {
     const issues = issuesOf(`
 global:
   evaluation_interval: 15s
 rule_files: [a.yml]
 alerting: {}
-remote_write: [{url: 'http://x'}]
+remote_write: [{url: 'http://x', write_relabel_configs: []}]
 storage: {tsdb: {out_of_order_time_window: 1h}}
 scrape_configs:
   - job_name: j
@@ -389,7 +427,7 @@ scrape_configs:
       'global.evaluation_interval',
       'rule_files',
       'alerting',
-      'remote_write',
+      'remote_write[0].write_relabel_configs',
       'storage.tsdb',
       'scrape_configs[0].relabel_configs',
       'scrape_configs[0].metric_relabel_configs',

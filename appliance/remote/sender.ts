@@ -1,0 +1,295 @@
+// Store-and-forward remote write for one destination: read what the TSDB holds after this destination's
+// durable cursor, in bounded time steps, send it in batches, and advance the cursor only after the receiver
+// acknowledged it. Nothing is kept in RAM beyond one step, so an outage of days costs disk, not memory, and a
+// restart or kill -9 resumes from the cursor.
+import type { Labels } from '../model/labels.ts';
+import { LabelsBuilder } from '../model/labels.ts';
+import type { Logger } from '../model/logger.ts';
+import { newMatcher } from '../model/matcher.ts';
+import type { CursorStore, Queryable } from '../storage/interface.ts';
+import type { WriteClient, WriteResult } from './client.ts';
+import type { WireSeries } from './wire.ts';
+import { encodeWriteRequestV1, RW1_HEADERS, snappyCompress } from './wire.ts';
+
+export interface SenderOptions {
+  /** Unique per destination: the cursor's key. */
+  readonly name: string;
+  readonly client: WriteClient;
+  readonly storage: Queryable;
+  readonly cursors: CursorStore;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Labels added to every series unless the series has the label already (Prometheus's rule). */
+  readonly externalLabels: Readonly<Record<string, string>>;
+  readonly maxSamplesPerSend: number;
+  /** How long the sender waits for new data when it has caught up. */
+  readonly batchSendDeadlineMs: number;
+  readonly minBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Samples older than this are dropped (counted) instead of sent; 0 sends everything. */
+  readonly sampleAgeLimitMs: number;
+  /**
+   * The reader stays this far behind the clock, so that every scrape round stamped before the cursor has been
+   * committed (a scrape is committed at most its timeout after its timestamp).
+   */
+  readonly readLagMs: number;
+  /** Span of stored time read per step; bounds memory. */
+  readonly stepMs: number;
+  /** The cursor is written at most this often (each write costs a page on flash). */
+  readonly cursorSaveIntervalMs: number;
+}
+
+/** What the status page shows about a destination. */
+export interface SenderStatus {
+  readonly name: string;
+  readonly state: 'idle' | 'sending' | 'backing_off' | 'stopped';
+  /** Timestamp (ms) through which everything was delivered; null before the first delivery. */
+  readonly sentThrough: number | null;
+  readonly lastSuccess: number | null;
+  readonly lastError: string;
+  readonly lastErrorTime: number | null;
+  readonly samplesSent: number;
+  readonly bytesSent: number;
+  readonly requests: number;
+  readonly retries: number;
+  /** Samples dropped, by reason: http_4xx (the receiver refused them for good), too_old (sample_age_limit). */
+  readonly samplesDropped: Readonly<Record<string, number>>;
+}
+
+const ALL_SERIES = [newMatcher('=~', '__name__', '.+')];
+
+export class RemoteSender {
+  private readonly o: SenderOptions;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | null = null;
+  private cursor: number | null;
+  private lastCursorSave = 0;
+  private st: {
+    state: SenderStatus['state'];
+    lastSuccess: number | null;
+    lastError: string;
+    lastErrorTime: number | null;
+    samplesSent: number;
+    bytesSent: number;
+    requests: number;
+    retries: number;
+    dropped: Record<string, number>;
+  } = {
+    state: 'idle',
+    lastSuccess: null,
+    lastError: '',
+    lastErrorTime: null,
+    samplesSent: 0,
+    bytesSent: 0,
+    requests: 0,
+    retries: 0,
+    dropped: {},
+  };
+
+  constructor(o: SenderOptions) {
+    this.o = o;
+    this.cursor = o.cursors.loadCursor(o.name);
+  }
+
+  status(): SenderStatus {
+    return {
+      name: this.o.name,
+      state: this.st.state,
+      sentThrough: this.cursor,
+      lastSuccess: this.st.lastSuccess,
+      lastError: this.st.lastError,
+      lastErrorTime: this.st.lastErrorTime,
+      samplesSent: this.st.samplesSent,
+      bytesSent: this.st.bytesSent,
+      requests: this.st.requests,
+      retries: this.st.retries,
+      samplesDropped: { ...this.st.dropped },
+    };
+  }
+
+  start(): void {
+    this.running ??= this.run().catch((err: unknown) => {
+      this.o.logger.error({ destination: this.o.name, err: (err as Error).message }, 'remote write stopped');
+    });
+  }
+
+  /** Stops after the request in flight; the cursor is saved so a restart resumes exactly here. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+    this.saveCursor(true);
+    this.st.state = 'stopped';
+    this.o.client.close();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      const upper = this.o.now() - this.o.readLagMs;
+      const from = this.cursor ?? -Infinity;
+      if (from >= upper) {
+        this.st.state = 'idle';
+        this.saveCursor(false);
+        await this.o.sleep(this.o.batchSendDeadlineMs, signal);
+        continue;
+      }
+      const q = this.o.storage.querier();
+      // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
+      const start = from === -Infinity ? this.oldest(upper, Number.MIN_SAFE_INTEGER) : from + 1;
+      if (start === null) {
+        this.cursor = upper;
+        continue;
+      }
+      // Far behind (after an outage) read larger steps: fewer index passes over every series.
+      const step = upper - start > 30 * this.o.stepMs ? 10 * this.o.stepMs : this.o.stepMs;
+      const end = Math.min(upper, start + step - 1);
+      const selected = q.select(ALL_SERIES, start, end);
+      if (selected.length === 0) {
+        // A gap (appliance down, or data retention already removed): jump to the next stored sample.
+        const next = this.oldest(upper, end + 1);
+        this.cursor = next === null ? upper : next - 1;
+        continue;
+      }
+      const ok = await this.sendRange(selected, start, end, signal);
+      if (!ok) return; // Aborted mid-step: the cursor still points before this step.
+      this.cursor = end;
+      this.saveCursor(false);
+    }
+  }
+
+  /** The first stored timestamp in [from, upper], or null; one pass over every series. */
+  private oldest(upper: number, from: number): number | null {
+    let min: number | null = null;
+    for (const s of this.o.storage.querier().select(ALL_SERIES, from, upper)) {
+      const it = s.iterator();
+      if (it.next() && (min === null || it.t < min)) min = it.t;
+    }
+    return min;
+  }
+
+  private saveCursor(force: boolean): void {
+    if (this.cursor === null) return;
+    const now = this.o.now();
+    if (!force && now - this.lastCursorSave < this.o.cursorSaveIntervalMs) return;
+    this.lastCursorSave = now;
+    try {
+      this.o.cursors.saveCursor(this.o.name, this.cursor);
+    } catch (err) {
+      // A failed save only means more duplicates after a crash; sending goes on.
+      this.o.logger.warn({ destination: this.o.name, err: (err as Error).message }, 'could not save cursor');
+    }
+  }
+
+  /** Sends every sample of [start, end] in batches; false when aborted. */
+  private async sendRange(
+    series: ReturnType<ReturnType<Queryable['querier']>['select']>,
+    start: number,
+    end: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const limit = this.o.maxSamplesPerSend;
+    let batch: WireSeries[] = [];
+    let inBatch = 0;
+    const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
+    for (const s of series) {
+      const labels = this.withExternalLabels(s.labels);
+      const it = s.iterator();
+      let ts: number[] = [];
+      let vs = new Float64Array(Math.min(limit, 256));
+      let n = 0;
+      let dropped = 0;
+      while (it.next()) {
+        if (it.t < start || it.t > end) continue;
+        if (it.t < ageCutoff) {
+          dropped++;
+          continue;
+        }
+        if (n === vs.length) {
+          const next = new Float64Array(vs.length * 2);
+          next.set(vs);
+          vs = next;
+        }
+        ts.push(it.t);
+        vs[n++] = it.v;
+        if (inBatch + n >= limit) {
+          batch.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
+          if (!(await this.send(batch, inBatch + n, signal))) return false;
+          batch = [];
+          inBatch = 0;
+          ts = [];
+          vs = new Float64Array(Math.min(limit, 256));
+          n = 0;
+        }
+      }
+      if (dropped > 0) this.count('too_old', dropped);
+      if (n > 0) {
+        batch.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
+        inBatch += n;
+      }
+    }
+    if (inBatch > 0 && !(await this.send(batch, inBatch, signal))) return false;
+    return true;
+  }
+
+  private withExternalLabels(labels: Labels): Labels {
+    const ext = Object.entries(this.o.externalLabels);
+    if (ext.length === 0) return labels;
+    const b = new LabelsBuilder(labels);
+    for (const [k, v] of ext) if (!b.has(k)) b.set(k, v);
+    return b.labels();
+  }
+
+  private count(reason: string, n: number): void {
+    this.st.dropped[reason] = (this.st.dropped[reason] ?? 0) + n;
+  }
+
+  /**
+   * Sends one batch until the receiver takes it, refuses it for good, or the samples pass the age limit.
+   * Returns false only when aborted.
+   */
+  private async send(batch: readonly WireSeries[], samples: number, signal: AbortSignal): Promise<boolean> {
+    const body = snappyCompress(encodeWriteRequestV1(batch));
+    let backoff = this.o.minBackoffMs;
+    for (;;) {
+      if (signal.aborted) return false;
+      this.st.state = 'sending';
+      this.st.requests++;
+      const r: WriteResult = await this.o.client.store(body, RW1_HEADERS, signal);
+      if (signal.aborted) return false;
+      if (r.kind === 'success') {
+        this.st.samplesSent += samples;
+        this.st.bytesSent += body.length;
+        this.st.lastSuccess = this.o.now();
+        return true;
+      }
+      this.st.lastError = r.kind === 'failure' ? `HTTP ${r.status}: ${r.message}` : r.message;
+      this.st.lastErrorTime = this.o.now();
+      if (r.kind === 'failure') {
+        // The spec: never retry a 4xx (other than 429). Log the receiver's text as is, count, move on.
+        this.o.logger.warn(
+          { destination: this.o.name, status: r.status, receiver: r.message, samples },
+          'remote write batch refused; dropped',
+        );
+        this.count('http_4xx', samples);
+        return true;
+      }
+      if (this.o.sampleAgeLimitMs > 0) {
+        let newest = -Infinity;
+        for (const s of batch) newest = Math.max(newest, s.timestamps[s.timestamps.length - 1] ?? -Infinity);
+        if (newest < this.o.now() - this.o.sampleAgeLimitMs) {
+          // A receiver that answers 5xx for samples it will never take (Prometheus's "too old") must not
+          // block fresh data forever.
+          this.count('too_old', samples);
+          return true;
+        }
+      }
+      this.st.state = 'backing_off';
+      this.st.retries++;
+      const jitter = backoff * (0.5 + Math.random() / 2);
+      const wait = r.retryAfterMs !== null ? Math.max(r.retryAfterMs, jitter) : jitter;
+      await this.o.sleep(Math.min(wait, this.o.maxBackoffMs), signal);
+      backoff = Math.min(backoff * 2, this.o.maxBackoffMs);
+    }
+  }
+}

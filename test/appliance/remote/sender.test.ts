@@ -1,0 +1,224 @@
+// The store-and-forward sender against a local HTTP receiver that answers as scripted, over a real TSDB.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { labelsFromRecord } from '../../../appliance/model/labels.ts';
+import { silentLogger } from '../../../appliance/model/logger.ts';
+import { STALE_NAN, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
+import { HttpWriteClient } from '../../../appliance/remote/client.ts';
+import type { SenderOptions } from '../../../appliance/remote/sender.ts';
+import { RemoteSender } from '../../../appliance/remote/sender.ts';
+import { decodeWriteRequestV1, snappyDecompress } from '../../../appliance/remote/wire.ts';
+import type { Tsdb } from '../../../appliance/tsdb/db.ts';
+import { fakeClock, openTsdb, tempDir } from '../tsdb/helpers.ts';
+
+const T0 = Date.UTC(2026, 10, 25, 12);
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  series: ReturnType<typeof decodeWriteRequestV1>['series'];
+}
+
+/** A receiver on 127.0.0.1 whose answers come from `script` (the last entry repeats). */
+async function receiver(script: { status: number; body?: string; headers?: Record<string, string> }[]) {
+  const received: Received[] = [];
+  let i = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const answer = script[Math.min(i++, script.length - 1)]!;
+      if (answer.status < 300) {
+        const body = snappyDecompress(Buffer.concat(chunks), 64 << 20);
+        received.push({ headers: req.headers, series: decodeWriteRequestV1(body).series });
+      }
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  return {
+    url,
+    received,
+    requests: () => i,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+function fill(db: Tsdb, minutes: number): void {
+  const a = db.appender();
+  const up = labelsFromRecord({ __name__: 'up', job: 'pos', instance: 'till-1' });
+  const sales = labelsFromRecord({ __name__: 'pos_sales_total', job: 'pos', store: 'inner' });
+  for (let i = 0; i < minutes * 4; i++) {
+    const t = T0 + i * 15_000;
+    a.append(0, up, t, i === minutes * 4 - 1 ? STALE_NAN : 1);
+    a.append(0, sales, t, i * 3);
+    a.commit();
+  }
+}
+
+function sender(
+  db: Tsdb,
+  url: string,
+  clockNow: () => number,
+  extra: Partial<SenderOptions> = {},
+): RemoteSender {
+  return new RemoteSender({
+    name: 'central',
+    client: new HttpWriteClient({
+      url,
+      http: {
+        tls_config: { insecure_skip_verify: false, min_version: 'TLS12' },
+        follow_redirects: false,
+        enable_http2: false,
+      },
+      timeoutMs: 5000,
+      headers: {},
+      userAgent: 'storewatch/test',
+      retryOn429: false,
+    }),
+    storage: db,
+    cursors: db,
+    logger: silentLogger,
+    now: clockNow,
+    sleep: (ms, signal) =>
+      new Promise((r) => {
+        const t = setTimeout(r, Math.min(ms, 20));
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          r();
+        });
+      }),
+    externalLabels: { store: 's001' },
+    maxSamplesPerSend: 50,
+    batchSendDeadlineMs: 10,
+    minBackoffMs: 1,
+    maxBackoffMs: 5,
+    sampleAgeLimitMs: 0,
+    readLagMs: 0,
+    stepMs: 60_000,
+    cursorSaveIntervalMs: 0,
+    ...extra,
+  });
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('ships every stored sample in order with sorted labels, external labels and exact stale bits; resumes from the cursor', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    fill(db, 30);
+    const s = sender(db, rx.url, clock.now);
+    s.start();
+    await until(() => s.status().samplesSent === 240);
+    await s.stop();
+    assert.equal(rx.received[0]!.headers['content-encoding'], 'snappy');
+    assert.equal(rx.received[0]!.headers['x-prometheus-remote-write-version'], '0.1.0');
+    const bySeries = new Map<string, { t: number; bits: bigint }[]>();
+    for (const r of rx.received) {
+      for (const x of r.series) {
+        const names = x.labels.map((l) => l.name);
+        assert.deepEqual(names, [...names].sort(), 'labels sorted');
+        const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
+        bySeries.set(key, [...(bySeries.get(key) ?? []), ...x.samples]);
+      }
+    }
+    assert.deepEqual([...bySeries.keys()].sort(), [
+      '__name__=pos_sales_total,job=pos,store=inner',
+      '__name__=up,instance=till-1,job=pos,store=s001',
+    ]);
+    const up = bySeries.get('__name__=up,instance=till-1,job=pos,store=s001')!;
+    assert.equal(up.length, 120);
+    assert.ok(
+      up.every((x, i) => x.t === T0 + i * 15_000),
+      'in order, nothing missing',
+    );
+    assert.equal(up.at(-1)!.bits, STALE_NAN_BITS);
+    // A restarted sender resumes from the durable cursor: nothing is sent twice.
+    const before = rx.requests();
+    const again = sender(db, rx.url, clock.now);
+    again.start();
+    await new Promise((r) => setTimeout(r, 200));
+    await again.stop();
+    assert.equal(rx.requests(), before);
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('400 is dropped and counted, never retried; 500 is retried with backoff until it succeeds', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const bad = await receiver([{ status: 400, body: 'out of order sample' }]);
+  try {
+    fill(db, 5);
+    const s = sender(db, bad.url, clock.now, { maxSamplesPerSend: 1000 });
+    s.start();
+    await until(() => (s.status().samplesDropped.http_4xx ?? 0) === 40);
+    await s.stop();
+    assert.equal(bad.requests(), 1, 'a 4xx is not retried');
+    assert.match(s.status().lastError, /HTTP 400: out of order sample/);
+  } finally {
+    bad.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const dir2 = tempDir();
+  const db2 = openTsdb(dir2, clock);
+  const flaky = await receiver([
+    { status: 500 },
+    { status: 503, headers: { 'Retry-After': '0' } },
+    { status: 204 },
+  ]);
+  try {
+    fill(db2, 5);
+    const s = sender(db2, flaky.url, clock.now, { maxSamplesPerSend: 1000 });
+    s.start();
+    await until(() => s.status().samplesSent === 40);
+    await s.stop();
+    assert.equal(flaky.requests(), 3);
+    assert.equal(s.status().retries, 2);
+  } finally {
+    flaky.close();
+    db2.close();
+    fs.rmSync(dir2, { recursive: true, force: true });
+  }
+});
+
+test('a receiver that answers 500 "too old" forever cannot block fresh data: sample_age_limit drops and counts', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3 * 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 500, body: 'too old sample' }]);
+  try {
+    fill(db, 5);
+    const s = sender(db, rx.url, clock.now, { sampleAgeLimitMs: 3600_000, maxSamplesPerSend: 1000 });
+    s.start();
+    await until(() => (s.status().samplesDropped.too_old ?? 0) === 40);
+    await s.stop();
+    assert.equal(s.status().samplesSent, 0);
+    assert.equal(rx.requests(), 0, 'samples past the age limit are not even sent');
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
