@@ -331,9 +331,12 @@ export class ProtoReader {
         if (this.end - this.pos < 8) throw new WireError('truncated fixed64');
         this.pos += 8;
         return;
-      case WIRE_LEN:
-        this.pos += this.length();
+      case WIRE_LEN: {
+        // Read the length first: `this.pos += this.length()` would add it to the position before the prefix.
+        const len = this.length();
+        this.pos += len;
         return;
+      }
       case WIRE_FIXED32:
         if (this.end - this.pos < 4) throw new WireError('truncated fixed32');
         this.pos += 4;

@@ -265,6 +265,13 @@ export class RemoteSender {
       }
       this.st.lastError = r.kind === 'failure' ? `HTTP ${r.status}: ${r.message}` : r.message;
       this.st.lastErrorTime = this.o.now();
+      if (r.kind === 'failure' && r.status === 0) {
+        // Nothing reached the receiver (unreadable TLS files, a bad URL or header): dropping would lose data
+        // that a fixed config and a reload would deliver. Wait and try again.
+        this.st.state = 'backing_off';
+        await this.o.sleep(this.o.maxBackoffMs, signal);
+        continue;
+      }
       if (r.kind === 'failure') {
         // The spec: never retry a 4xx (other than 429). Log the receiver's text as is, count, move on.
         this.o.logger.warn(

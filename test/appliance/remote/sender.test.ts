@@ -69,7 +69,11 @@ function sender(
   clockNow: () => number,
   extra: Partial<SenderOptions> = {},
 ): RemoteSender {
-  return new RemoteSender({
+  return new RemoteSender({ ...senderOptions(db, url, clockNow), ...extra });
+}
+
+function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOptions {
+  return {
     name: 'central',
     client: new HttpWriteClient({
       url,
@@ -104,8 +108,7 @@ function sender(
     readLagMs: 0,
     stepMs: 60_000,
     cursorSaveIntervalMs: 0,
-    ...extra,
-  });
+  };
 }
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -216,6 +219,42 @@ test('a receiver that answers 500 "too old" forever cannot block fresh data: sam
     await s.stop();
     assert.equal(s.status().samplesSent, 0);
     assert.equal(rx.requests(), 0, 'samples past the age limit are not even sent');
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a request that never reached the receiver (a header node refuses) keeps the data and retries', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    fill(db, 5);
+    const s = new RemoteSender({
+      ...senderOptions(db, rx.url, clock.now),
+      client: new HttpWriteClient({
+        url: rx.url,
+        http: {
+          tls_config: { insecure_skip_verify: false, min_version: 'TLS12' },
+          follow_redirects: false,
+          enable_http2: false,
+        },
+        timeoutMs: 1000,
+        headers: { 'X-Tenant': 'a\nb' },
+        userAgent: 'storewatch/test',
+        retryOn429: false,
+      }),
+    });
+    s.start();
+    await until(() => s.status().state === 'backing_off' && s.status().requests >= 2);
+    await s.stop();
+    assert.deepEqual(s.status().samplesDropped, {});
+    assert.equal(rx.requests(), 0);
+    assert.equal(db.loadCursor('central'), null, 'the cursor did not move past undelivered data');
+    assert.notEqual(s.status().lastError, '');
   } finally {
     rx.close();
     db.close();
