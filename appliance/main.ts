@@ -186,6 +186,7 @@ export class Appliance {
         readLagMs,
         stepMs: REMOTE_STEP_MS,
         cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
+        bandwidthLimit: rw.store_and_forward.bandwidth_limit,
       });
       sender.start();
       return sender;

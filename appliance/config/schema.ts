@@ -147,6 +147,11 @@ export interface RemoteWriteConfig {
   readonly headers: Readonly<Record<string, string>>;
   readonly http_client_config: HTTPClientConfig;
   readonly queue_config: QueueConfig;
+  /** storewatch's own store-and-forward settings. */
+  readonly store_and_forward: {
+    /** Request bytes per second on the wire; 0 = no cap. */
+    readonly bandwidth_limit: number;
+  };
 }
 
 /** The whole validated configuration. */
@@ -494,6 +499,12 @@ export const remoteWriteSchema = z
         capacity: limit.optional(),
         min_shards: limit.optional(),
         max_shards: limit.optional(),
+      })
+      .optional(),
+    store_and_forward: z
+      .strictObject({
+        bandwidth_limit: byteSize.optional(),
+        ...unsupported('catch_up', 'backfill_windows', 'priorities'),
       })
       .optional(),
     ...unsupported(

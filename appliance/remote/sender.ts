@@ -38,12 +38,41 @@ export interface SenderOptions {
   readonly stepMs: number;
   /** The cursor is written at most this often (each write costs a page on flash). */
   readonly cursorSaveIntervalMs: number;
+  /** Request bytes per second on the wire, 0 for no cap: the store's link also carries payments. */
+  readonly bandwidthLimit: number;
+}
+
+/**
+ * A token bucket over request bytes. A request larger than one second's budget is still sent whole, after
+ * waiting for its full cost, so the long-run rate stays at the cap.
+ */
+export class ByteRateLimiter {
+  private readonly rate: number;
+  private readonly now: () => number;
+  private tokens: number;
+  private last: number;
+
+  constructor(bytesPerSecond: number, now: () => number) {
+    this.rate = bytesPerSecond;
+    this.now = now;
+    this.tokens = bytesPerSecond;
+    this.last = now();
+  }
+
+  /** How long to wait before sending `bytes`; the bytes are charged at once. */
+  reserve(bytes: number): number {
+    const t = this.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((t - this.last) * this.rate) / 1000);
+    this.last = t;
+    this.tokens -= bytes;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.rate) * 1000;
+  }
 }
 
 /** What the status page shows about a destination. */
 export interface SenderStatus {
   readonly name: string;
-  readonly state: 'idle' | 'sending' | 'backing_off' | 'stopped';
+  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'stopped';
   /** Timestamp (ms) through which everything was delivered; null before the first delivery. */
   readonly sentThrough: number | null;
   readonly lastSuccess: number | null;
@@ -65,6 +94,7 @@ export class RemoteSender {
   private running: Promise<void> | null = null;
   private cursor: number | null;
   private lastCursorSave = 0;
+  private readonly limiter: ByteRateLimiter | null;
   private st: {
     state: SenderStatus['state'];
     lastSuccess: number | null;
@@ -90,6 +120,7 @@ export class RemoteSender {
   constructor(o: SenderOptions) {
     this.o = o;
     this.cursor = o.cursors.loadCursor(o.name);
+    this.limiter = o.bandwidthLimit > 0 ? new ByteRateLimiter(o.bandwidthLimit, o.now) : null;
   }
 
   status(): SenderStatus {
@@ -253,6 +284,12 @@ export class RemoteSender {
     let backoff = this.o.minBackoffMs;
     for (;;) {
       if (signal.aborted) return false;
+      const throttle = this.limiter?.reserve(body.length) ?? 0;
+      if (throttle > 0) {
+        this.st.state = 'throttled';
+        await this.o.sleep(throttle, signal);
+        if (signal.aborted) return false;
+      }
       this.st.state = 'sending';
       this.st.requests++;
       const r: WriteResult = await this.o.client.store(body, RW1_HEADERS, signal);

@@ -105,9 +105,6 @@ const TAG_V2_MD_TYPE = 0x08; // Metadata.type = 1
 const TAG_V2_MD_HELP = 0x18; // Metadata.help_ref = 3
 const TAG_V2_MD_UNIT = 0x20; // Metadata.unit_ref = 4
 
-/** Most bytes one sample can take: tag + len + (tag + 8) + (tag + 10-byte varint). */
-const MAX_SAMPLE_BYTES = 2 + 9 + 11;
-
 // ---------------------------------------------------------------------------------------------------------
 // Validation
 
@@ -193,7 +190,8 @@ function samplesSize(ts: ArrayLike<number>, words: Uint32Array): number {
   for (let j = 0; j < ts.length; j++) {
     const t = ts[j]!;
     if (!Number.isSafeInteger(t)) throw new WireError(`timestamp ${t} is not a safe integer`);
-    // A sample body is at most 20 bytes, so its length prefix is always one byte.
+    // A sample body is at most 9 + 11 = 20 bytes (value, then a 10-byte negative timestamp), so its length
+    // prefix is always one byte.
     n += 2 + sampleSize(t, words, j);
   }
   return n;

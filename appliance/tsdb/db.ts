@@ -936,8 +936,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   /** Remote write's durable cursor of one destination (see remote/sender.ts), or null for a new one. */
   loadCursor(name: string): number | null {
     const v = this.db.prepare('SELECT sent_through FROM remote_cursors WHERE name = ?').pluck().get(name) as
-      | number
-      | undefined;
+      number | undefined;
     return v ?? null;
   }
 

@@ -108,6 +108,7 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     readLagMs: 0,
     stepMs: 60_000,
     cursorSaveIntervalMs: 0,
+    bandwidthLimit: 0,
   };
 }
 
@@ -255,6 +256,45 @@ test('a request that never reached the receiver (a header node refuses) keeps th
     assert.equal(rx.requests(), 0);
     assert.equal(db.loadCursor('central'), null, 'the cursor did not move past undelivered data');
     assert.notEqual(s.status().lastError, '');
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bandwidth cap holds the wire rate to the limit (virtual time)', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    fill(db, 60);
+    const limit = 500; // bytes per second
+    const start = clock.now();
+    const s = sender(db, rx.url, clock.now, {
+      bandwidthLimit: limit,
+      maxSamplesPerSend: 20,
+      // Virtual time: sleeping advances the clock instead of waiting.
+      sleep: (ms) => {
+        clock.advance(ms);
+        return new Promise((r) => setImmediate(r));
+      },
+      batchSendDeadlineMs: 1000,
+    });
+    s.start();
+    await until(() => s.status().samplesSent === 480);
+    await s.stop();
+    const st = s.status();
+    // Up to the last acknowledged request: the idle loop afterwards also moves virtual time.
+    const elapsed = (st.lastSuccess! - start) / 1000;
+    // The bucket starts with one second of budget; past that the rate is the limit.
+    const rate = (st.bytesSent - limit) / elapsed;
+    assert.ok(st.bytesSent > 5 * limit, `enough traffic to measure: ${st.bytesSent} bytes`);
+    assert.ok(
+      rate <= limit * 1.1 && rate >= limit * 0.9,
+      `rate ${rate.toFixed(0)} B/s against a cap of ${limit}`,
+    );
   } finally {
     rx.close();
     db.close();

@@ -170,7 +170,12 @@ describe('v1 encoding', () => {
       const ts = Array.from({ length: n }, (_, j) => 1_700_000_000_000 + j * 15_000 - i);
       const bits = ts.map((_, j) => (j === n - 1 && i % 7 === 0 ? STALE_BITS : bitsOfNumber(i * 0.5 + j)));
       series.push({
-        labels: lbl({ __name__: `m_${i % 13}`, instance: `10.0.${i % 256}.${i % 97}:9100`, long: 'v'.repeat(i % 400), n: `${i}` }),
+        labels: lbl({
+          __name__: `m_${i % 13}`,
+          instance: `10.0.${i % 256}.${i % 97}:9100`,
+          long: 'v'.repeat(i % 400),
+          n: `${i}`,
+        }),
         timestamps: ts,
         values: valuesFromBits(bits),
       });
@@ -214,7 +219,11 @@ describe('v1 encoding', () => {
 describe('v2 encoding', () => {
   test('matches a hand-computed byte sequence', () => {
     const series: WireSeries[] = [
-      { labels: lbl({ __name__: 'up', job: 'a' }), timestamps: [1000], values: valuesFromBits([bitsOfNumber(1)]) },
+      {
+        labels: lbl({ __name__: 'up', job: 'a' }),
+        timestamps: [1000],
+        values: valuesFromBits([bitsOfNumber(1)]),
+      },
     ];
     const md = new Map([['up', { family: 'up', type: 'gauge', help: 'h', unit: '' } as const]]);
     const want = [
@@ -266,11 +275,21 @@ describe('v2 encoding', () => {
   test('attaches family metadata to each series by metric name', () => {
     const md = new Map<string, WireMetadata>([
       ['http_requests', { family: 'http_requests', type: 'counter', help: 'Requests.', unit: '' }],
-      ['latency_seconds', { family: 'latency_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' }],
+      [
+        'latency_seconds',
+        { family: 'latency_seconds', type: 'histogram', help: 'Latency.', unit: 'seconds' },
+      ],
       ['queue', { family: 'queue', type: 'gauge', help: 'Queue length.', unit: '' }],
       ['build', { family: 'build', type: 'info', help: '', unit: '' }],
     ]);
-    const names = ['http_requests_total', 'latency_seconds_bucket', 'latency_seconds_count', 'queue', 'queue_count', 'build_info'];
+    const names = [
+      'http_requests_total',
+      'latency_seconds_bucket',
+      'latency_seconds_count',
+      'queue',
+      'queue_count',
+      'build_info',
+    ];
     const series: WireSeries[] = names.map((n, i) => ({
       labels: lbl({ __name__: n, le: '+Inf' }),
       timestamps: [i + 1],
@@ -308,8 +327,13 @@ describe('v2 encoding', () => {
 });
 
 describe('strict decoders', () => {
-  const body = encodeWriteRequestV1(hostileSeries(), [{ family: 'f', type: 'counter', help: 'h', unit: 'u' }]);
-  const bodyV2 = encodeWriteRequestV2(hostileSeries(), new Map([['long_value', { family: 'long_value', type: 'gauge', help: 'H', unit: 'U' } as const]]));
+  const body = encodeWriteRequestV1(hostileSeries(), [
+    { family: 'f', type: 'counter', help: 'h', unit: 'u' },
+  ]);
+  const bodyV2 = encodeWriteRequestV2(
+    hostileSeries(),
+    new Map([['long_value', { family: 'long_value', type: 'gauge', help: 'H', unit: 'U' } as const]]),
+  );
 
   /** Offsets where a top-level field ends: a cut there leaves a valid, shorter message. */
   function topLevelBoundaries(b: Uint8Array): number[] {
@@ -367,7 +391,18 @@ describe('strict decoders', () => {
   }
 
   test('rejects wire types 3, 4, 6 and 7, field 0 and wrong wire types for known fields', () => {
-    for (const b of ['0b', '0c', '0e', '0f', '1b 00', '00 00', '02 00', '08 01', '09 00 00 00 00 00 00 00 00', '1d 00 00 00 00']) {
+    for (const b of [
+      '0b',
+      '0c',
+      '0e',
+      '0f',
+      '1b 00',
+      '00 00',
+      '02 00',
+      '08 01',
+      '09 00 00 00 00 00 00 00 00',
+      '1d 00 00 00 00',
+    ]) {
       assert.throws(() => decodeWriteRequestV1(hex(b)), WireError, b);
     }
     // Inside a series, a label sent as a varint and a sample value sent as fixed32.
@@ -425,7 +460,10 @@ describe('strict decoders', () => {
   });
 
   test('a v2 body read as v1 is an empty message (what a v1-only receiver sees)', () => {
-    assert.deepEqual(decodeWriteRequestV1(encodeWriteRequestV2(hostileSeries())), { series: [], metadata: [] });
+    assert.deepEqual(decodeWriteRequestV1(encodeWriteRequestV2(hostileSeries())), {
+      series: [],
+      metadata: [],
+    });
   });
 });
 
@@ -461,7 +499,10 @@ describe('snappy', () => {
     // "ab" then copy offset 2 length 6 (1-byte-offset form: len-4 in bits 2-4) = "abababab".
     assert.deepEqual(snappyDecompress(hex('08 04 61 62 09 02'), 8), Uint8Array.from(Buffer.from('abababab')));
     // Same with the 2-byte-offset form, and a 61-byte literal with a 1-byte extra length.
-    assert.deepEqual(snappyDecompress(hex('08 04 61 62 16 02 00'), 8), Uint8Array.from(Buffer.from('abababab')));
+    assert.deepEqual(
+      snappyDecompress(hex('08 04 61 62 16 02 00'), 8),
+      Uint8Array.from(Buffer.from('abababab')),
+    );
     const lit = hex(`3d f0 3c ${'41 '.repeat(61)}`);
     assert.deepEqual(snappyDecompress(lit, 61), new Uint8Array(61).fill(0x41));
   });
@@ -519,11 +560,33 @@ describe('validateSeries', () => {
     ['bad label name (colon)', { labels: [{ name: 'a:b', value: 'x' }] }, /invalid label name/],
     ['empty value', { labels: [{ name: 'a', value: '' }] }, /empty value/],
     ['bad metric name', { labels: [{ name: '__name__', value: 'http-requests' }] }, /invalid metric name/],
-    ['metric name starting with a digit', { labels: [{ name: '__name__', value: '1up' }] }, /invalid metric name/],
+    [
+      'metric name starting with a digit',
+      { labels: [{ name: '__name__', value: '1up' }] },
+      /invalid metric name/,
+    ],
     ['lone surrogate', { labels: [{ name: 'a', value: 'x\ud800y' }] }, /lone surrogate/],
     ['trailing lone surrogate', { labels: [{ name: 'a', value: 'x\udc00' }] }, /lone surrogate/],
-    ['unsorted', { labels: [{ name: 'job', value: 'a' }, { name: 'instance', value: 'b' }] }, /not sorted/],
-    ['duplicate', { labels: [{ name: 'job', value: 'a' }, { name: 'job', value: 'b' }] }, /duplicate/],
+    [
+      'unsorted',
+      {
+        labels: [
+          { name: 'job', value: 'a' },
+          { name: 'instance', value: 'b' },
+        ],
+      },
+      /not sorted/,
+    ],
+    [
+      'duplicate',
+      {
+        labels: [
+          { name: 'job', value: 'a' },
+          { name: 'job', value: 'b' },
+        ],
+      },
+      /duplicate/,
+    ],
     ['length mismatch', { timestamps: [1, 2] }, /timestamps for 3 values/],
     ['fractional timestamp', { timestamps: [1, 2.5, 3] }, /not an integer/],
     ['NaN timestamp', { timestamps: [1, NaN, 3] }, /not an integer/],
