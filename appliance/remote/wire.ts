@@ -251,10 +251,6 @@ function metricTypeNumber(type: MetricType): number {
 }
 
 /**
- * Encodes a `prometheus.WriteRequest`. Series are written as given: call {@link validateSeries} first, the
- * encoder only rejects what it cannot represent (mismatched lengths, non-integer timestamps).
- */
-/**
  * Writes one v1 TimeSeries. Returns false (with output to be discarded) when fast mode met a non-ASCII string.
  */
 function writeV1Series(w: ProtoWriter, s: WireSeries, exact: boolean): boolean {
