@@ -244,6 +244,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
         retry_on_http_429: q.retry_on_http_429 ?? false,
         sample_age_limit: q.sample_age_limit ?? 0,
       },
+      protobuf_message: rw.protobuf_message ?? 'prometheus.WriteRequest',
       store_and_forward: { bandwidth_limit: rw.store_and_forward?.bandwidth_limit ?? 0 },
     };
   });

@@ -147,6 +147,8 @@ export interface RemoteWriteConfig {
   readonly headers: Readonly<Record<string, string>>;
   readonly http_client_config: HTTPClientConfig;
   readonly queue_config: QueueConfig;
+  /** Tried first; storewatch falls back to 1.0 when the receiver does not speak 2.0 (Prometheus's default is 1.0). */
+  readonly protobuf_message: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
   /** storewatch's own store-and-forward settings. */
   readonly store_and_forward: {
     /** Request bytes per second on the wire; 0 = no cap. */
@@ -481,12 +483,7 @@ export const remoteWriteSchema = z
     tls_config: tlsConfigSchema.optional(),
     follow_redirects: bool.optional(),
     enable_http2: bool.optional(),
-    protobuf_message: z
-      .enum(['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'])
-      .refine((m) => m === 'prometheus.WriteRequest', {
-        error: 'io.prometheus.write.v2.Request: not supported yet',
-      })
-      .optional(),
+    protobuf_message: z.enum(['prometheus.WriteRequest', 'io.prometheus.write.v2.Request']).optional(),
     queue_config: z
       .strictObject({
         max_samples_per_send: limit.refine((n) => n > 0, { error: 'must be greater than 0' }).optional(),

@@ -9,7 +9,13 @@ import { newMatcher } from '../model/matcher.ts';
 import type { CursorStore, Queryable } from '../storage/interface.ts';
 import type { WriteClient, WriteResult } from './client.ts';
 import type { WireSeries } from './wire.ts';
-import { encodeWriteRequestV1, RW1_HEADERS, snappyCompress } from './wire.ts';
+import {
+  encodeWriteRequestV1,
+  encodeWriteRequestV2,
+  RW1_HEADERS,
+  RW2_HEADERS,
+  snappyCompress,
+} from './wire.ts';
 
 export interface SenderOptions {
   /** Unique per destination: the cursor's key. */
@@ -40,6 +46,8 @@ export interface SenderOptions {
   readonly cursorSaveIntervalMs: number;
   /** Request bytes per second on the wire, 0 for no cap: the store's link also carries payments. */
   readonly bandwidthLimit: number;
+  /** The message to try first; a receiver that only speaks 1.0 is detected and 1.0 is used from then on. */
+  readonly protobufMessage: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
 }
 
 /**
@@ -95,6 +103,7 @@ export class RemoteSender {
   private cursor: number | null;
   private lastCursorSave = 0;
   private readonly limiter: ByteRateLimiter | null;
+  private useV2: boolean;
   private st: {
     state: SenderStatus['state'];
     lastSuccess: number | null;
@@ -121,6 +130,7 @@ export class RemoteSender {
     this.o = o;
     this.cursor = o.cursors.loadCursor(o.name);
     this.limiter = o.bandwidthLimit > 0 ? new ByteRateLimiter(o.bandwidthLimit, o.now) : null;
+    this.useV2 = o.protobufMessage === 'io.prometheus.write.v2.Request';
   }
 
   status(): SenderStatus {
@@ -280,7 +290,8 @@ export class RemoteSender {
    * Returns false only when aborted.
    */
   private async send(batch: readonly WireSeries[], samples: number, signal: AbortSignal): Promise<boolean> {
-    const body = snappyCompress(encodeWriteRequestV1(batch));
+    let v2 = this.useV2;
+    let body = snappyCompress(v2 ? encodeWriteRequestV2(batch) : encodeWriteRequestV1(batch));
     let backoff = this.o.minBackoffMs;
     for (;;) {
       if (signal.aborted) return false;
@@ -292,8 +303,23 @@ export class RemoteSender {
       }
       this.st.state = 'sending';
       this.st.requests++;
-      const r: WriteResult = await this.o.client.store(body, RW1_HEADERS, signal);
+      const r: WriteResult = await this.o.client.store(body, v2 ? RW2_HEADERS : RW1_HEADERS, signal);
       if (signal.aborted) return false;
+      // Remote write 2.0 negotiation: a 415, or a 2xx without the written-count header (a 1.0 receiver that
+      // decoded the body as an empty 1.0 request and stored nothing), means "speak 1.0" from now on.
+      if (
+        v2 &&
+        ((r.kind === 'success' && r.samplesWritten === null) ||
+          (r.kind === 'failure' && r.unsupportedMediaType))
+      ) {
+        this.o.logger.warn(
+          { destination: this.o.name, status: r.status },
+          'receiver does not speak remote write 2.0; using 1.0',
+        );
+        this.useV2 = v2 = false;
+        body = snappyCompress(encodeWriteRequestV1(batch));
+        continue;
+      }
       if (r.kind === 'success') {
         this.st.samplesSent += samples;
         this.st.bytesSent += body.length;

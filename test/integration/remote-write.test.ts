@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { labelsFromRecord } from '../../appliance/model/labels.ts';
 import { silentLogger } from '../../appliance/model/logger.ts';
+import { HttpWriteClient } from '../../appliance/remote/client.ts';
+import { RemoteSender } from '../../appliance/remote/sender.ts';
 import { newMatcher } from '../../appliance/model/matcher.ts';
 import { isStaleNaN } from '../../appliance/model/sample.ts';
 import { Tsdb } from '../../appliance/tsdb/db.ts';
@@ -175,5 +178,75 @@ test('every stored sample reaches Prometheus across a receiver outage and a kill
     const next = values.find(([vt]) => vt > t)?.[0] ?? Infinity;
     if (next - t < 2) continue;
     assert.deepEqual(await promQuery(probe, (t + 1) / 1000), [], `staleness marker at ${t} arrived upstream`);
+  }
+});
+
+test('a sender configured for remote write 2.0 detects that Prometheus 2.42 speaks only 1.0 and delivers anyway', async () => {
+  assert.ok(prom && !prom.hasExited(), 'the receiver from the previous test is still up');
+  const data = path.join(dir.path, 'v2-data');
+  const now = Date.now();
+  const db = Tsdb.open({
+    dir: data,
+    openDatabase: (f) => new Database(f),
+    now: () => now,
+    logger: silentLogger,
+    retentionTimeMs: 0,
+    retentionSizeBytes: 0,
+  });
+  const labels = labelsFromRecord({ __name__: 'storewatch_v2_probe', store: 's002' });
+  const a = db.appender();
+  for (let i = 0; i < 10; i++) a.append(0, labels, now - 60_000 + i * 1000, i * 1.5);
+  a.commit();
+  const url = `http://127.0.0.1:${promPort}/api/v1/write`;
+  const sender = new RemoteSender({
+    name: 'v2',
+    client: new HttpWriteClient({
+      url,
+      http: {
+        tls_config: { insecure_skip_verify: false, min_version: 'TLS12' },
+        follow_redirects: false,
+        enable_http2: false,
+      },
+      timeoutMs: 5000,
+      headers: {},
+      userAgent: 'storewatch/test',
+      retryOn429: false,
+    }),
+    storage: db,
+    cursors: db,
+    logger: silentLogger,
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise((r) => {
+        const t = setTimeout(r, Math.min(ms, 50));
+        signal.addEventListener('abort', () => {
+          clearTimeout(t);
+          r();
+        });
+      }),
+    externalLabels: {},
+    maxSamplesPerSend: 1000,
+    batchSendDeadlineMs: 50,
+    minBackoffMs: 10,
+    maxBackoffMs: 100,
+    sampleAgeLimitMs: 0,
+    readLagMs: 0,
+    stepMs: 60_000,
+    cursorSaveIntervalMs: 0,
+    bandwidthLimit: 0,
+    protobufMessage: 'io.prometheus.write.v2.Request',
+  });
+  try {
+    sender.start();
+    await waitFor(() => sender.status().samplesSent === 10, 20_000);
+    await sender.stop();
+    const got = await promQuery('storewatch_v2_probe[2m]', now / 1000);
+    assert.deepEqual(
+      got[0]!.values.map(([t, v]) => [Math.round(t * 1000), Number(v)]),
+      Array.from({ length: 10 }, (_, i) => [now - 60_000 + i * 1000, i * 1.5]),
+    );
+    assert.equal(sender.status().requests, 2, 'one 2.0 attempt, then the same batch as 1.0');
+  } finally {
+    db.close();
   }
 });

@@ -391,13 +391,13 @@ host: {interval: 1s}
     name: same
   - url: http://b
     name: same
-    protobuf_message: io.prometheus.write.v2.Request
+    protobuf_message: io.prometheus.write.v3
     queue_config: {max_samples_per_send: 0}
 `);
     expectIssue(issues, 'remote_write[0].url', /not an http or https URL/);
     expectIssue(issues, 'remote_write[2].name', /duplicate remote write name "same"/);
-    expectIssue(issues, 'remote_write[2].protobuf_message', /not supported yet/);
     expectIssue(issues, 'remote_write[2].queue_config.max_samples_per_send', /greater than 0/);
+    expectIssue(issues, 'remote_write[2].protobuf_message', /io.prometheus.write.v2.Request/);
   });
 
   it('rejects Prometheus features not built yet, even with empty values', () => {

@@ -109,6 +109,7 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     stepMs: 60_000,
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
+    protobufMessage: 'prometheus.WriteRequest',
   };
 }
 
