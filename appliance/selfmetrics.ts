@@ -134,6 +134,15 @@ export function selfMetricFamilies(input: SelfMetricsInput): Family[] {
       'Storage windows deleted by retention.',
       s.windowsDropped,
     ),
+    {
+      name: 'storewatch_tsdb_unsent_samples_dropped_total',
+      help: 'Samples retention deleted before every remote-write destination had delivered them (estimated per window).',
+      type: 'counter',
+      samples: [
+        { labels: { reason: 'age' }, value: s.unsentSamplesDropped.age },
+        { labels: { reason: 'size' }, value: s.unsentSamplesDropped.size },
+      ],
+    },
     counter(
       'storewatch_tsdb_series_removed_total',
       'Series forgotten after retention deleted all their samples.',

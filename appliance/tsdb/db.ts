@@ -85,6 +85,8 @@ export interface TsdbStats {
   readonly logReplayedSamples: number;
   readonly logCorruptRecords: number;
   readonly seriesRemoved: number;
+  /** Samples retention deleted before every remote-write destination had delivered them, by reason. */
+  readonly unsentSamplesDropped: { readonly age: number; readonly size: number };
 }
 
 interface RecentChunk {
@@ -202,6 +204,8 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   private newestT = -Infinity;
   private oldestCache: number | null | undefined;
   private ingestionError = '';
+  /** Samples deleted by retention before every remote-write destination had delivered them (estimated). */
+  private readonly unsentDropped = { age: 0, size: 0 };
   private readonly counters = {
     samplesAppended: 0,
     samplesOutOfOrder: 0,
@@ -783,9 +787,18 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   /** Deletes one sealed window: its chunks, its index rows and its bookkeeping row, in one transaction. */
   private dropWindow(w: number, reason: 'age' | 'size'): void {
     const row = this.db
-      .prepare('SELECT min_chunk_id, max_chunk_id, chunks FROM windows WHERE window = ?')
-      .get(w) as { min_chunk_id: number; max_chunk_id: number; chunks: number } | undefined;
+      .prepare('SELECT min_chunk_id, max_chunk_id, chunks, samples FROM windows WHERE window = ?')
+      .get(w) as { min_chunk_id: number; max_chunk_id: number; chunks: number; samples: number } | undefined;
     if (!row) return;
+    // Data some remote-write destination has not delivered yet is lost here: count it, never silently.
+    const cursor = this.db.prepare('SELECT min(sent_through) FROM remote_cursors').pluck().get() as
+      number | null;
+    const start = w * WINDOW_MS;
+    const end = (w + 1) * WINDOW_MS;
+    let unsent = 0;
+    if (cursor !== null && cursor < end) {
+      unsent = cursor < start ? row.samples : Math.round((row.samples * (end - cursor)) / WINDOW_MS);
+    }
     this.db.transaction(() => {
       this.db
         .prepare('DELETE FROM chunks WHERE id BETWEEN ? AND ? AND mint >= ? AND mint < ?')
@@ -797,10 +810,18 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     this.sealedWindows = this.sealedWindows.filter((x) => x !== w);
     this.counters.windowsDropped++;
     this.oldestCache = undefined;
-    this.logger.info(
-      { window: new Date(w * WINDOW_MS).toISOString(), reason },
-      'retention dropped a storage window',
-    );
+    if (unsent > 0) {
+      this.unsentDropped[reason] += unsent;
+      this.logger.warn(
+        { window: new Date(start).toISOString(), reason, samples: unsent },
+        'retention deleted samples that remote write had not delivered yet',
+      );
+    } else {
+      this.logger.info(
+        { window: new Date(start).toISOString(), reason },
+        'retention dropped a storage window',
+      );
+    }
   }
 
   // ---- reading ----
@@ -910,6 +931,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       logReplayedSamples: this.counters.logReplayedSamples,
       logCorruptRecords: this.counters.logCorruptRecords,
       seriesRemoved: this.counters.seriesRemoved,
+      unsentSamplesDropped: { ...this.unsentDropped },
     };
   }
 

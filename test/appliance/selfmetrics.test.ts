@@ -26,6 +26,7 @@ const tsdb: TsdbStats = {
   logReplayedSamples: 0,
   logCorruptRecords: 0,
   seriesRemoved: 0,
+  unsentSamplesDropped: { age: 0, size: 5 },
 };
 
 test('renderFamilies escapes HELP text and label values', () => {
@@ -93,6 +94,7 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
   });
   const text = renderFamilies(families);
   assert.match(text, /^storewatch_tsdb_ingestion_paused 1$/m);
+  assert.match(text, /^storewatch_tsdb_unsent_samples_dropped_total\{reason="size"\} 5$/m);
   assert.match(text, /^storewatch_scrape_targets\{health="down"\} 2$/m);
   assert.match(text, /^storewatch_scrape_errors_total\{job="pos",reason="timeout"\} 2$/m);
   assert.match(text, /^storewatch_process_storage_written_bytes_total 1$/m);

@@ -245,3 +245,29 @@ test('series whose samples retention deleted are forgotten, in memory and on dis
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('retention counts the samples it deletes before remote write delivered them', () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0);
+  const db = openTsdb(dir, clock, { retentionTimeMs: 4 * 3600_000 });
+  try {
+    db.saveCursor('central', T0 + 3600_000); // delivered through the first hour only
+    const a = db.appender();
+    for (let i = 0; i < (12 * 3600) / 60; i++) {
+      clock.set(T0 + i * 60_000);
+      a.append(0, up, clock.now(), i);
+      a.commit();
+      if (i % 10 === 0) db.maintain();
+    }
+    db.maintain({ forceFlush: true });
+    const st = db.stats();
+    assert.ok(st.windowsDropped >= 3, `windows dropped: ${st.windowsDropped}`);
+    // Of the dropped windows' samples, only the first hour had been delivered.
+    const droppedSamples = st.windowsDropped * 120;
+    assert.equal(st.unsentSamplesDropped.age, droppedSamples - 60);
+    assert.equal(st.unsentSamplesDropped.size, 0);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
