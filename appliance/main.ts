@@ -187,6 +187,7 @@ export class Appliance {
         stepMs: REMOTE_STEP_MS,
         cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
+        protobufMessage: rw.protobuf_message,
       });
       sender.start();
       return sender;
@@ -213,6 +214,7 @@ export class Appliance {
         return { ...s, path: path.resolve(s.path) };
       },
       host: () => this.vitals.get(),
+      remote: () => this.senders.map((s) => s.status()),
       build,
     };
   }

@@ -54,6 +54,15 @@ min-width:5.6em;text-align:center}
 font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.88rem;white-space:pre-wrap;
 overflow-wrap:anywhere}
 .t-err b{font-family:system-ui,"DejaVu Sans",sans-serif}
+.remotes{list-style:none;margin:0;padding:0}
+.remote{border:1px solid var(--line);border-left:8px solid var(--unk);border-radius:6px;padding:8px 12px;margin-top:8px}
+.remote.ok{border-left-color:var(--ok)}
+.remote.warn{border-left-color:var(--warn);background:var(--warn-bg);border-color:#e8c48f}
+.remote.unknown{background:#f3f4f6}
+.badge.ok{background:var(--ok)}.badge.warn{background:var(--warn)}
+.grid.r-grid{margin-top:8px;grid-template-columns:repeat(auto-fill,minmax(124px,1fr))}
+.remote.warn .t-err{border-color:var(--warn);color:#6b3500}
+.remote .t-err.old{border-color:var(--line);color:var(--muted)}
 .t-labels{display:flex;flex-wrap:wrap;gap:4px;margin-top:6px}
 .label{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.8rem;background:#e4e7ec;border-radius:4px;
 padding:0 6px;overflow-wrap:anywhere}

@@ -2,7 +2,15 @@
 // redacting URL credentials. The status page has no authentication (anyone on the store LAN can open it), so a
 // StatusSource implementation that accidentally passes through extra fields or a `user:pass@` URL must not leak.
 
-import type { BuildInfo, HostVitals, Overview, StatusSource, StorageStatus, TargetStatus } from './status.ts';
+import type {
+  BuildInfo,
+  HostVitals,
+  Overview,
+  RemoteStatus,
+  StatusSource,
+  StorageStatus,
+  TargetStatus,
+} from './status.ts';
 
 /** Replacement for the userinfo part of a URL, as Go's url.Redacted() marks a password. */
 export const REDACTED = 'xxxxx';
@@ -74,6 +82,25 @@ function copyHost(h: HostVitals | null): HostVitals | null {
   };
 }
 
+/** A clean copy of one remote-write destination's status; the error text may carry the receiver's URL. */
+export function copyRemote(r: RemoteStatus): RemoteStatus {
+  return {
+    name: redactCredentials(r.name),
+    state: r.state,
+    sentThrough: r.sentThrough,
+    lastSuccess: r.lastSuccess,
+    lastError: redactCredentials(r.lastError),
+    lastErrorTime: r.lastErrorTime,
+    samplesSent: r.samplesSent,
+    bytesSent: r.bytesSent,
+    retries: r.retries,
+    // fromEntries defines own properties, so a "__proto__" key stays a plain key.
+    samplesDropped: Object.fromEntries(
+      Object.entries(r.samplesDropped).map(([k, v]) => [redactCredentials(k), Number(v)]),
+    ),
+  };
+}
+
 /** A clean copy of the build info. */
 export function copyBuild(b: BuildInfo): BuildInfo {
   return { version: b.version, revision: b.revision, nodeVersion: b.nodeVersion, startTime: b.startTime };
@@ -85,6 +112,7 @@ export function readOverview(source: StatusSource): Overview {
     targets: source.targets().map(sanitizeTarget),
     storage: copyStorage(source.storage()),
     host: copyHost(source.host()),
+    remote: source.remote().map(copyRemote),
     build: copyBuild(source.build),
   };
 }

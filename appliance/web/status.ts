@@ -53,6 +53,32 @@ export interface BuildInfo {
 }
 
 /**
+ * One remote-write destination, as its sender reports it. Structurally the sender's own status type
+ * (appliance/remote/sender.ts), declared here so that the web stage does not depend on the remote stage.
+ */
+export interface RemoteStatus {
+  /** The destination's configured name (defaults to a hash of its URL). */
+  readonly name: string;
+  /**
+   * What the sender is doing right now. `throttled` means waiting for the bandwidth cap; `backing_off` means
+   * waiting before retrying a failed request; `stopped` means the sender no longer runs.
+   */
+  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'stopped';
+  /** Timestamp (ms) through which everything stored was delivered; null before the first delivery. */
+  readonly sentThrough: number | null;
+  /** When (ms) the receiver last accepted a request; null if not since this process started. */
+  readonly lastSuccess: number | null;
+  /** The last failed request's error, e.g. "HTTP 500: ..."; "" when none. May hold the receiver's text. */
+  readonly lastError: string;
+  readonly lastErrorTime: number | null; // ms
+  readonly samplesSent: number;
+  readonly bytesSent: number;
+  readonly retries: number;
+  /** Samples given up on, by reason (e.g. http_4xx, too_old). */
+  readonly samplesDropped: Readonly<Record<string, number>>;
+}
+
+/**
  * Everything the status page and the status APIs show. Methods are called on every request (the page refreshes
  * every 10 s per open browser), so they must be cheap and synchronous: return a snapshot kept up to date by the
  * component, never do I/O here. A method may throw; the web stage answers 500 and logs it, and keeps serving.
@@ -65,6 +91,8 @@ export interface StatusSource {
   storage(): StorageStatus;
   /** Null until the first host collection. */
   host(): HostVitals | null;
+  /** Remote-write destinations in configuration order; empty when none is configured. */
+  remote(): readonly RemoteStatus[];
   readonly build: BuildInfo;
 }
 
@@ -73,5 +101,6 @@ export interface Overview {
   readonly targets: readonly TargetStatus[];
   readonly storage: StorageStatus;
   readonly host: HostVitals | null;
+  readonly remote: readonly RemoteStatus[];
   readonly build: BuildInfo;
 }

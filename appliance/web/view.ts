@@ -2,7 +2,7 @@
 // into HTML (so the page works without JavaScript), and the browser script rebuilds the DOM from the same tree
 // with createElement/textContent when it refreshes. Sharing one function keeps the two from drifting apart.
 
-import type { Overview, TargetStatus } from './status.ts';
+import type { Overview, RemoteStatus, TargetStatus } from './status.ts';
 
 /** Text (always rendered as text, never as markup) or an element. */
 export type VNode = string | VElement;
@@ -128,8 +128,49 @@ export function renderView(data: Overview, nowMs: number): View {
     kv(this: void, k: string, v: Child, c?: string): VElement {
       return h('div', cls(c ? `kv ${c}` : 'kv'), h('dt', null, k), h('dd', null, v));
     },
+    // How far a destination's delivered data trails the page's clock, in ms; null when nothing was delivered.
+    lagMs(this: void, r: RemoteStatus): number | null {
+      return r.sentThrough === null ? null : nowMs - r.sentThrough;
+    },
+    // The link state a technician reads; the raw sender state is shown beside it. Unknown states read as idle.
+    link(this: void, r: RemoteStatus): 'retrying' | 'stopped' | 'never' | 'catching' | 'delivering' {
+      if (r.state === 'backing_off') return 'retrying';
+      if (r.state === 'stopped') return 'stopped';
+      const lag = lagMs(r);
+      if (lag === null) return 'never';
+      return lag > 2 * 60_000 ? 'catching' : 'delivering';
+    },
+    // The last error still describes the link only if no request succeeded after it.
+    errorIsCurrent(this: void, r: RemoteStatus): boolean {
+      return r.lastError !== '' && (r.lastSuccess === null || (r.lastErrorTime ?? 0) >= r.lastSuccess);
+    },
+    behind(this: void, ms: number): string {
+      if (ms < -5000) return `${dur(-ms / 1000)} ahead (check clocks)`;
+      return `${dur(Math.max(0, ms) / 1000)} behind`;
+    },
   };
-  const { h, cls, num, bytes, dur, promDur, stamp, ago, pct, bar, cmp, oneLine, job, inst, health, kv } = lib;
+  const {
+    h,
+    cls,
+    num,
+    bytes,
+    dur,
+    promDur,
+    stamp,
+    ago,
+    pct,
+    bar,
+    cmp,
+    oneLine,
+    job,
+    inst,
+    health,
+    kv,
+    lagMs,
+    link,
+    errorIsCurrent,
+    behind,
+  } = lib;
 
   const rank: Record<string, number> = { down: 0, unknown: 1, up: 2 };
   const targets = [...data.targets].sort(
@@ -167,6 +208,24 @@ export function renderView(data: Overview, nowMs: number): View {
     if (host.temperatureCelsius !== null && host.temperatureCelsius >= 85) {
       warn.push(`Temperature high: ${Math.round(host.temperatureCelsius)} °C`);
     }
+  }
+  // Store-and-forward keeps the data on disk during an outage, so a slow or failing upstream is a warning, not
+  // a problem: nothing is lost yet, but central dashboards are stale.
+  const remotes = data.remote;
+  for (const r of remotes) {
+    const lk = link(r);
+    const lag = lagMs(r);
+    const far = lag !== null && lag > 5 * 60_000;
+    if (!far && lk !== 'retrying' && lk !== 'stopped') continue;
+    const what = far
+      ? behind(lag)
+      : lk === 'stopped'
+        ? 'stopped'
+        : lag === null
+          ? 'retrying, nothing delivered yet'
+          : 'retrying';
+    const why = errorIsCurrent(r) ? ` — ${oneLine(r.lastError, 120)}` : '';
+    warn.push(`Upstream ${r.name}: ${what}${why}`);
   }
   const state: PageState = bad.length > 0 ? 'bad' : warn.length > 0 ? 'warn' : 'ok';
   const stateWord = state === 'bad' ? 'PROBLEM' : state === 'warn' ? 'CHECK' : 'ALL OK';
@@ -255,6 +314,90 @@ export function renderView(data: Overview, nowMs: number): View {
       );
     },
   };
+
+  const linkWords: Record<string, string> = {
+    delivering: 'delivering',
+    catching: 'catching up',
+    retrying: 'retrying',
+    stopped: 'stopped',
+    never: 'never delivered',
+  };
+  const linkClass: Record<string, string> = {
+    delivering: 'ok',
+    catching: 'warn',
+    retrying: 'warn',
+    stopped: 'warn',
+    never: 'unknown',
+  };
+  const remoteCards = {
+    card(this: void, r: RemoteStatus): VElement {
+      const lk = link(r);
+      const c = linkClass[lk] ?? 'unknown';
+      const lag = lagMs(r);
+      const drops = Object.keys(r.samplesDropped)
+        .filter((k) => (r.samplesDropped[k] ?? 0) !== 0)
+        .sort(cmp)
+        .map((k) => `${k} ${num(r.samplesDropped[k] ?? 0)}`);
+      return h(
+        'li',
+        cls(`remote ${c}`),
+        h(
+          'div',
+          cls('t-head'),
+          h('span', cls(`badge ${c}`), (linkWords[lk] ?? lk).toUpperCase()),
+          h('span', cls('t-job'), r.name),
+          h(
+            'span',
+            cls('t-age'),
+            r.lastSuccess === null ? 'no delivery since start' : `delivered ${ago(r.lastSuccess)}`,
+          ),
+        ),
+        h(
+          'dl',
+          cls('grid r-grid'),
+          kv(
+            'Backlog',
+            lag === null
+              ? 'nothing delivered yet'
+              : h('span', null, behind(lag), h('small', null, `through ${stamp(r.sentThrough ?? NaN)}`)),
+          ),
+          kv(
+            'Last success',
+            r.lastSuccess === null
+              ? 'none since start'
+              : h('span', null, ago(r.lastSuccess), h('small', null, stamp(r.lastSuccess))),
+          ),
+          kv('Samples sent', num(r.samplesSent)),
+          kv('Data sent', bytes(r.bytesSent)),
+          kv('Retries', num(r.retries)),
+          kv('Dropped', drops.length > 0 ? drops.join(' · ') : 'none'),
+        ),
+        r.lastError !== ''
+          ? h(
+              'div',
+              cls(errorIsCurrent(r) ? 't-err' : 't-err old'),
+              h(
+                'b',
+                null,
+                r.lastErrorTime === null ? 'Last error: ' : `Last error, ${ago(r.lastErrorTime)}: `,
+              ),
+              r.lastError,
+            )
+          : null,
+        h('div', cls('t-meta'), `sender ${String(r.state).replace('_', ' ')}`),
+      );
+    },
+  };
+  const delivering = remotes.filter((r) => link(r) === 'delivering').length;
+  const upstreamSection =
+    remotes.length > 0
+      ? h(
+          'section',
+          cls('card'),
+          h('h2', null, 'Upstream', h('span', cls('sub'), `${delivering} of ${remotes.length} delivering`)),
+          h('ul', cls('remotes'), ...remotes.map((r) => remoteCards.card(r))),
+        )
+      : null;
 
   const hostSection = h(
     'section',
@@ -363,6 +506,7 @@ export function renderView(data: Overview, nowMs: number): View {
           ? h('p', cls('muted'), 'No targets configured.')
           : h('ul', cls('targets'), ...targets.map((t) => cards.target(t))),
       ),
+      upstreamSection,
       h('div', cls('cols'), hostSection, storageSection),
       h(
         'footer',

@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createWebApp, startWebServer } from '../../appliance/web/server.ts';
 import type { WebServer } from '../../appliance/web/server.ts';
-import { fakeStatus, HOSTILE, recordingLogger, target } from '../appliance/web/fake-status.ts';
+import { destination, fakeStatus, HOSTILE, recordingLogger, target } from '../appliance/web/fake-status.ts';
 import type { FakeStatus } from '../appliance/web/fake-status.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -98,6 +98,8 @@ describe('status page in headless Chromium', () => {
     assert.match(text, /Error: Get "http:\/\/pos-07\.store:9182\/metrics": context deadline exceeded/);
     assert.match(text, /store-0042-edge/);
     assert.match(text, /Ingestion OK/);
+    assert.match(text, /Upstream\s+1 of 1 delivering/);
+    assert.match(text, /DELIVERING\s+central/);
     assert.equal(await bannerColour(), 'rgb(176, 0, 32)');
     assert.match(await page.title(), /^✖ 2 of 3 targets up/);
   });
@@ -143,6 +145,32 @@ describe('status page in headless Chromium', () => {
     fake.storageStatus = { ...fake.storageStatus, ingestion: 'paused', ingestionError: 'disk full' };
     await waitForText('disk full — ingestion paused');
     assert.equal(await bannerColour(), 'rgb(176, 0, 32)');
+  });
+
+  it('shows a destination that fell behind and turns the banner amber, with its error as text', async () => {
+    const now = Date.now();
+    fake.remoteList = [
+      destination(now, {
+        state: 'backing_off',
+        // The page's clock is the Date header (whole seconds); 30 s keeps the minute from tipping over.
+        sentThrough: now - (3 * 60 + 12) * 60_000 - 30_000,
+        lastSuccess: now - (3 * 60 + 12) * 60_000,
+        lastError: `HTTP 500: ${HOSTILE}`,
+        lastErrorTime: now - 2_000,
+        retries: 17,
+        samplesDropped: { too_old: 42 },
+      }),
+    ];
+    fake.storageStatus = { ...fake.storageStatus, ingestion: 'ok', ingestionError: '' };
+    await waitForText('RETRYING');
+    const text = await bodyText();
+    assert.match(text, /Upstream central: 3 h 12 min behind — HTTP 500: <img src=x onerror=alert\(1\)>/);
+    assert.match(text, /3 h 12 min behind/);
+    assert.match(text, /too_old 42/);
+    assert.equal(await bannerColour(), 'rgb(143, 71, 0)');
+    assert.match(await page.title(), /^! 4 of 4 targets up/);
+    assert.equal(await page.locator('img').count(), 0);
+    assert.deepEqual(dialogs, []);
   });
 
   it('says so when the server fails, and recovers', async () => {

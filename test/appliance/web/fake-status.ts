@@ -3,6 +3,7 @@
 import type {
   BuildInfo,
   HostVitals,
+  RemoteStatus,
   StatusSource,
   StorageStatus,
   TargetStatus,
@@ -30,15 +31,36 @@ export function target(over: Partial<TargetStatus> & { job: string; instance: st
   };
 }
 
+/** A destination that delivered everything up to 20 s before `nowMs` and never failed; override as needed. */
+export function destination(nowMs: number, over: Partial<RemoteStatus> = {}): RemoteStatus {
+  return {
+    name: 'central',
+    state: 'idle',
+    sentThrough: nowMs - 20_000,
+    lastSuccess: nowMs - 15_000,
+    lastError: '',
+    lastErrorTime: null,
+    samplesSent: 1_234_567,
+    bytesSent: 45_678_901,
+    retries: 0,
+    samplesDropped: {},
+    ...over,
+  };
+}
+
 export interface FakeStatus extends StatusSource {
   targetList: TargetStatus[];
   storageStatus: StorageStatus;
   hostVitals: HostVitals | null;
+  remoteList: RemoteStatus[];
   /** When set, every method throws it. */
   fail: Error | null;
 }
 
-/** A store with three targets (one down, one hostile-labelled, one up), host vitals and a healthy TSDB. */
+/**
+ * A store with three targets (one down, one hostile-labelled, one up), host vitals, a healthy TSDB and one
+ * remote-write destination that is up to date.
+ */
 export function fakeStatus(nowMs: number): FakeStatus {
   const iso = (ms: number): string => new Date(ms).toISOString();
   const build: BuildInfo = {
@@ -101,6 +123,7 @@ export function fakeStatus(nowMs: number): FakeStatus {
       ],
       temperatureCelsius: 52,
     },
+    remoteList: [destination(nowMs)],
     fail: null,
     build,
     targets(): readonly TargetStatus[] {
@@ -114,6 +137,10 @@ export function fakeStatus(nowMs: number): FakeStatus {
     host(): HostVitals | null {
       if (fake.fail) throw fake.fail;
       return fake.hostVitals;
+    },
+    remote(): readonly RemoteStatus[] {
+      if (fake.fail) throw fake.fail;
+      return fake.remoteList;
     },
   };
   return fake;

@@ -1,8 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readOverview, redactCredentials, sanitizeTarget } from '../../../appliance/web/redact.ts';
-import type { TargetStatus } from '../../../appliance/web/status.ts';
-import { fakeStatus, target } from './fake-status.ts';
+import {
+  copyRemote,
+  readOverview,
+  redactCredentials,
+  sanitizeTarget,
+} from '../../../appliance/web/redact.ts';
+import type { RemoteStatus, TargetStatus } from '../../../appliance/web/status.ts';
+import { destination, fakeStatus, target } from './fake-status.ts';
 
 test('redactCredentials hides user:pass@ and user@ in URLs', () => {
   const cases: [string, string][] = [
@@ -66,4 +71,20 @@ test('readOverview copies a snapshot and lets a throwing source throw', () => {
   assert.deepEqual(o.storage, f.storageStatus);
   f.fail = new Error('tsdb closed');
   assert.throws(() => readOverview(f), /tsdb closed/);
+});
+
+test('copyRemote copies the counters, redacts name and error, and keeps odd drop reasons as plain keys', () => {
+  const leaky = {
+    ...destination(1000, { name: 'http://u:hunter2@c/w', lastError: 'HTTP 401: http://u:hunter2@c/w' }),
+    samplesDropped: JSON.parse('{"__proto__": 3, "too_old": "4"}') as Record<string, number>,
+    requests: 5,
+  } as RemoteStatus;
+  const clean = copyRemote(leaky);
+  assert.doesNotMatch(JSON.stringify(clean), /hunter2/);
+  assert.equal(clean.name, 'http://xxxxx@c/w');
+  assert.equal('requests' in clean, false);
+  assert.deepEqual(Object.keys(clean.samplesDropped), ['__proto__', 'too_old']);
+  assert.equal(clean.samplesDropped['too_old'], 4);
+  assert.equal(Object.getPrototypeOf(clean.samplesDropped), Object.prototype);
+  assert.notEqual(clean.samplesDropped, leaky.samplesDropped);
 });

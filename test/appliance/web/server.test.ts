@@ -10,7 +10,7 @@ import {
   startWebServer,
 } from '../../../appliance/web/server.ts';
 import type { WebServer } from '../../../appliance/web/server.ts';
-import { fakeStatus, HOSTILE, recordingLogger, target } from './fake-status.ts';
+import { destination, fakeStatus, HOSTILE, recordingLogger, target } from './fake-status.ts';
 import type { FakeStatus } from './fake-status.ts';
 
 const METRICS_TEXT = '# HELP storewatch_up Up.\n# TYPE storewatch_up gauge\nstorewatch_up 1\n';
@@ -30,6 +30,7 @@ before(async () => {
       targets: () => fake.targets(),
       storage: () => fake.storage(),
       host: () => fake.host(),
+      remote: () => fake.remote(),
       get build() {
         return fake.build;
       },
@@ -196,11 +197,12 @@ test('GET /api/v1/targets filters by scrapePool exactly', async () => {
   assert.deepEqual(r.json.data.activeTargets, []);
 });
 
-test('GET /api/v1/status/overview returns exactly targets, storage, host and build', async () => {
+test('GET /api/v1/status/overview returns exactly targets, storage, host, remote and build', async () => {
   const { res, json } = await getJson('/api/v1/status/overview');
   assert.equal(res.status, 200);
   assert.equal(json.status, 'success');
-  assert.deepEqual(Object.keys(json.data).sort(), ['build', 'host', 'storage', 'targets']);
+  assert.deepEqual(Object.keys(json.data).sort(), ['build', 'host', 'remote', 'storage', 'targets']);
+  assert.deepEqual(json.data.remote, fake.remoteList);
   assert.equal(json.data.targets.length, 3);
   assert.deepEqual(json.data.storage, fake.storageStatus);
   assert.deepEqual(json.data.host, fake.hostVitals);
@@ -364,4 +366,98 @@ test('aborting the signal closes the server; close() is idempotent', async () =>
   const pre = new AbortController();
   pre.abort(new Error('shutting down'));
   await assert.rejects(startWebServer(app, '127.0.0.1:0', pre.signal), /shutting down/);
+});
+
+/** Every target up and disks healthy, so that only the destinations decide the banner. */
+function healthyStore(): void {
+  fake.targetList = fake.targetList.map((t) => ({ ...t, health: 'up' as const, lastError: '' }));
+  fake.hostVitals = {
+    ...fake.hostVitals!,
+    filesystems: fake.hostVitals!.filesystems.filter((f) => f.mountpoint === '/'),
+  };
+}
+
+test('GET / shows the Upstream section only when a destination is configured', async () => {
+  healthyStore();
+  let { body } = await get('/');
+  assert.match(body, /class="banner ok"/);
+  assert.match(body, /<h2>Upstream<span class="sub">1 of 1 delivering<\/span><\/h2>/);
+  assert.match(body, /<li class="remote ok"><div class="t-head"><span class="badge ok">DELIVERING<\/span>/);
+  assert.match(body, /<span class="t-job">central<\/span>/);
+
+  fake.remoteList = [];
+  ({ body } = await get('/'));
+  // The markup only: the inline script carries the renderer's source, which names the section.
+  const markup = body.replace(/<script>[\s\S]*<\/script>/, '').replace(/<style>[\s\S]*<\/style>/, '');
+  assert.match(markup, /<h2>Targets/);
+  assert.doesNotMatch(markup, /Upstream/);
+  assert.doesNotMatch(markup, /class="remote/);
+  const { json } = await getJson('/api/v1/status/overview');
+  assert.deepEqual(json.data.remote, []);
+});
+
+test('GET / turns the banner amber for a destination hours behind and escapes its error text', async () => {
+  healthyStore();
+  const now = Date.now();
+  fake.remoteList = [
+    destination(now, {
+      name: 'central',
+      state: 'backing_off',
+      sentThrough: now - 3 * 3_600_000 - 30 * 60_000,
+      lastSuccess: now - 3 * 3_600_000,
+      lastError: `HTTP 500: </script><script>alert(3)</script>${HOSTILE}`,
+      lastErrorTime: now - 5_000,
+    }),
+  ];
+  const { body } = await get('/');
+  assert.match(body, /class="banner warn"/);
+  assert.match(body, /<title>! 3 of 3 targets up/);
+  assert.match(body, /<li class="p-warn">Upstream central: 3 h 30 min behind — HTTP 500: &lt;\/script&gt;/);
+  assert.match(body, /class="badge warn">RETRYING</);
+  assert.doesNotMatch(body, /<img/i);
+  assert.doesNotMatch(body, /<script>alert/);
+  assert.equal(body.match(/<script/g)?.length, 1);
+  assert.ok(body.split('&lt;img src=x onerror=alert(1)&gt;').length >= 3, 'in the banner and in the card');
+
+  // The JSON carries the raw text; escaping is the view's job.
+  const { json } = await getJson('/api/v1/status/overview');
+  assert.equal(json.data.remote[0].lastError, fake.remoteList[0]!.lastError);
+  assert.equal(json.data.remote[0].state, 'backing_off');
+});
+
+test('destination JSON keeps only the documented fields and redacts credentials', async () => {
+  const now = Date.now();
+  fake.remoteList = [
+    {
+      ...destination(now, {
+        name: 'https://ops:hunter2@central.example.invalid/api/v1/write',
+        lastError: 'Post "https://ops:hunter2@central.example.invalid/api/v1/write": EOF',
+        lastErrorTime: now,
+        samplesDropped: { http_4xx: 7 },
+      }),
+      requests: 99,
+      url: 'https://ops:hunter2@central.example.invalid/api/v1/write',
+    } as ReturnType<typeof destination>,
+  ];
+  const { json } = await getJson('/api/v1/status/overview');
+  const r = json.data.remote[0];
+  assert.deepEqual(Object.keys(r).sort(), [
+    'bytesSent',
+    'lastError',
+    'lastErrorTime',
+    'lastSuccess',
+    'name',
+    'retries',
+    'samplesDropped',
+    'samplesSent',
+    'sentThrough',
+    'state',
+  ]);
+  assert.equal(r.lastError, 'Post "https://xxxxx@central.example.invalid/api/v1/write": EOF');
+  assert.deepEqual(r.samplesDropped, { http_4xx: 7 });
+  for (const path of ['/', '/api/v1/status/overview']) {
+    const { body } = await get(path);
+    assert.doesNotMatch(body, /hunter2/, path);
+    assert.match(body, /xxxxx@central\.example\.invalid/, path);
+  }
 });

@@ -5,13 +5,34 @@ import * as esbuild from 'esbuild';
 import { escapeHtml, renderView, toHtml, ViewNameError } from '../../../appliance/web/view.ts';
 import type { VElement, VNode, View } from '../../../appliance/web/view.ts';
 import type { Overview } from '../../../appliance/web/status.ts';
-import { fakeStatus, HOSTILE, NEVER, target } from './fake-status.ts';
+import { destination, fakeStatus, HOSTILE, NEVER, target } from './fake-status.ts';
 
 const NOW = Date.parse('2025-03-01T12:00:00Z');
 
 function overview(): Overview {
   const f = fakeStatus(NOW);
-  return { targets: f.targets(), storage: f.storage(), host: f.host(), build: f.build };
+  return { targets: f.targets(), storage: f.storage(), host: f.host(), remote: f.remote(), build: f.build };
+}
+
+/** The fake overview with destinations in every link state, so that every branch of the renderer runs. */
+function richOverview(): Overview {
+  return {
+    ...overview(),
+    remote: [
+      destination(NOW),
+      destination(NOW, {
+        name: 'far',
+        state: 'backing_off',
+        sentThrough: NOW - 3 * 3_600_000,
+        lastError: 'HTTP 500: down',
+        lastErrorTime: NOW - 1000,
+        samplesDropped: { too_old: 3, http_4xx: 0 },
+      }),
+      destination(NOW, { name: 'new', sentThrough: null, lastSuccess: null }),
+      destination(NOW, { name: 'slow', state: 'throttled', sentThrough: NOW - 180_000 }),
+      destination(NOW, { name: 'off', state: 'stopped', lastError: 'old', lastErrorTime: NOW - 86_400_000 }),
+    ],
+  };
 }
 
 function rawText(n: VNode): string {
@@ -41,7 +62,7 @@ function isolated(source: string): (data: unknown, now: number) => unknown {
 }
 
 test('renderView is self-contained: its source runs alone in an empty context with the same result', () => {
-  const data = overview();
+  const data = richOverview();
   const direct = renderView(data, NOW);
   const alone = isolated(renderView.toString())(JSON.parse(JSON.stringify(data)), NOW);
   assert.equal(JSON.stringify(alone), JSON.stringify(direct));
@@ -70,7 +91,7 @@ for (const [minify, keepNames] of [
     vm.runInNewContext(code, { module: mod, exports: mod.exports });
     const bundled = mod.exports.renderView;
     assert.equal(typeof bundled, 'function');
-    const data = overview();
+    const data = richOverview();
     const alone = isolated(bundled!.toString())(JSON.parse(JSON.stringify(data)), NOW);
     assert.equal(JSON.stringify(alone), JSON.stringify(renderView(data, NOW)));
   });
@@ -253,10 +274,183 @@ test('hostile values in every text field render escaped in the HTML', () => {
       hostname: HOSTILE,
       filesystems: [{ mountpoint: HOSTILE, sizeBytes: 1, availBytes: 0 }],
     },
+    remote: [
+      destination(NOW, {
+        name: HOSTILE,
+        state: HOSTILE as 'idle',
+        lastError: HOSTILE,
+        lastErrorTime: NOW,
+        samplesDropped: { [HOSTILE]: 1 },
+      }),
+    ],
     build: { version: HOSTILE, revision: HOSTILE, nodeVersion: HOSTILE, startTime: HOSTILE },
   };
   const v: View = renderView(data, NOW);
   const html = toHtml(v.body);
   assert.doesNotMatch(html, /<img/i);
   assert.ok(html.split('&lt;img src=x onerror=alert(1)&gt;').length > 15);
+});
+
+/** The fake overview with every target up and healthy disks, so that only the destinations decide the state. */
+function healthyOverview(): Overview {
+  const data = overview();
+  const host = data.host!;
+  return {
+    ...data,
+    targets: data.targets.filter((t) => t.health === 'up'),
+    host: { ...host, filesystems: host.filesystems.filter((f) => f.mountpoint === '/') },
+  };
+}
+
+function upstream(v: View): VElement | undefined {
+  return findAll(v.body, (e) => e.t === 'section' && text(e).startsWith('Upstream'))[0];
+}
+
+test('no destinations: no Upstream section; an up-to-date destination leaves the page ok', () => {
+  const none = renderView({ ...healthyOverview(), remote: [] }, NOW);
+  assert.equal(none.state, 'ok');
+  assert.equal(upstream(none), undefined);
+  assert.doesNotMatch(text(none.body), /Upstream/);
+
+  const v = renderView(healthyOverview(), NOW);
+  assert.equal(v.state, 'ok');
+  const sec = upstream(v);
+  assert.ok(sec);
+  const t = text(sec);
+  assert.match(t, /^Upstream 1 of 1 delivering DELIVERING central delivered 15 s ago/);
+  assert.match(t, /Backlog 20 s behind through 2025-03-01 11:59:40 UTC/);
+  assert.match(t, /Samples sent 1,234,567/);
+  assert.match(t, /Data sent 44 MiB/);
+  assert.match(t, /Retries 0/);
+  assert.match(t, /Dropped none/);
+  assert.match(t, /sender idle/);
+  assert.doesNotMatch(t, /Last error/);
+  assert.deepEqual(findAll(sec, (e) => e.t === 'li').map(classOf), ['remote ok']);
+});
+
+test('a destination retrying and hours behind turns the banner amber with its current error', () => {
+  const behindMs = (3 * 60 + 12) * 60_000;
+  const v = renderView(
+    {
+      ...healthyOverview(),
+      remote: [
+        destination(NOW, {
+          state: 'backing_off',
+          sentThrough: NOW - behindMs,
+          lastSuccess: NOW - behindMs,
+          lastError: `HTTP 500: ${'e'.repeat(300)}\nsecond line`,
+          lastErrorTime: NOW - 60_000,
+          retries: 4321,
+          samplesDropped: { too_old: 5, http_4xx: 1200, zero: 0 },
+        }),
+      ],
+    },
+    NOW,
+  );
+  assert.equal(v.state, 'warn');
+  assert.match(v.title, /^! /);
+  const warns = findAll(v.body, (e) => classOf(e) === 'p-warn').map(text);
+  assert.equal(warns.length, 1);
+  assert.match(warns[0]!, /^Upstream central: 3 h 12 min behind — HTTP 500: e+…$/);
+  assert.ok(warns[0]!.length < 200 && !warns[0]!.includes('second line'));
+  const t = text(upstream(v)!);
+  assert.match(t, /0 of 1 delivering RETRYING central delivered 3 h 12 min ago/);
+  assert.match(t, /Backlog 3 h 12 min behind/);
+  assert.match(t, /Retries 4,321/);
+  assert.match(t, /Dropped http_4xx 1,200 · too_old 5 Last error/);
+  assert.match(t, /sender backing off/);
+  // The card shows the whole error with its age.
+  const err = findAll(upstream(v)!, (e) => classOf(e) === 't-err');
+  assert.equal(err.length, 1);
+  assert.match(rawText(err[0]!), /^Last error, 1 min 0 s ago: {2}HTTP 500: e{300}\nsecond line$/);
+  assert.deepEqual(findAll(upstream(v)!, (e) => e.t === 'li').map(classOf), ['remote warn']);
+});
+
+test('link states: catching up within 5 min is not a warning; more than 5 min behind is', () => {
+  const at = (lagMs: number, state: 'sending' | 'throttled' = 'sending'): View =>
+    renderView(
+      { ...healthyOverview(), remote: [destination(NOW, { state, sentThrough: NOW - lagMs })] },
+      NOW,
+    );
+  const badge = (v: View): string => text(findAll(upstream(v)!, (e) => classOf(e).startsWith('badge '))[0]!);
+
+  assert.equal(badge(at(119_000)), 'DELIVERING');
+  const catching = at(4 * 60_000, 'throttled');
+  assert.equal(badge(catching), 'CATCHING UP');
+  assert.equal(catching.state, 'ok');
+  assert.match(text(catching.body), /sender throttled/);
+
+  const late = at(6 * 60_000);
+  assert.equal(badge(late), 'CATCHING UP');
+  assert.equal(late.state, 'warn');
+  assert.deepEqual(findAll(late.body, (e) => classOf(e) === 'p-warn').map(text), [
+    'Upstream central: 6 min 0 s behind',
+  ]);
+});
+
+test('never delivered, stopped, stale errors and garbage values', () => {
+  const data = healthyOverview();
+  const fresh = renderView(
+    { ...data, remote: [destination(NOW, { sentThrough: null, lastSuccess: null })] },
+    NOW,
+  );
+  assert.equal(fresh.state, 'ok');
+  const ft = text(upstream(fresh)!);
+  assert.match(ft, /NEVER DELIVERED central no delivery since start/);
+  assert.match(ft, /Backlog nothing delivered yet/);
+  assert.match(ft, /Last success none since start/);
+
+  const failing = renderView(
+    {
+      ...data,
+      remote: [
+        destination(NOW, {
+          state: 'backing_off',
+          sentThrough: null,
+          lastSuccess: null,
+          lastError: 'connect ECONNREFUSED 10.0.0.1:9090',
+          lastErrorTime: NOW - 2000,
+        }),
+        // An error older than the last success is history: shown muted, not in the banner.
+        destination(NOW, {
+          name: 'b',
+          state: 'stopped',
+          lastError: 'HTTP 503: busy',
+          lastErrorTime: NOW - 3_600_000,
+        }),
+      ],
+    },
+    NOW,
+  );
+  assert.equal(failing.state, 'warn');
+  assert.deepEqual(findAll(failing.body, (e) => classOf(e) === 'p-warn').map(text), [
+    'Upstream central: retrying, nothing delivered yet — connect ECONNREFUSED 10.0.0.1:9090',
+    'Upstream b: stopped',
+  ]);
+  assert.equal(findAll(failing.body, (e) => classOf(e) === 't-err old').length, 1);
+  assert.match(text(upstream(failing)!), /Last error, 1 h 0 min ago: HTTP 503: busy/);
+
+  const garbage = renderView(
+    {
+      ...data,
+      remote: [
+        destination(NOW, {
+          state: 'exploded' as 'idle',
+          sentThrough: NOW + 3_600_000,
+          lastSuccess: NaN,
+          samplesSent: NaN,
+          bytesSent: -1,
+          retries: Infinity,
+        }),
+      ],
+    },
+    NOW,
+  );
+  const gt = text(upstream(garbage)!);
+  assert.match(gt, /Backlog 1 h 0 min ahead \(check clocks\)/);
+  assert.match(gt, /Samples sent \?/);
+  assert.match(gt, /Data sent \?/);
+  assert.match(gt, /sender exploded/);
+  // An unknown sender state never becomes a class name.
+  for (const e of findAll(garbage.body, () => true)) assert.doesNotMatch(classOf(e), /exploded/);
 });
