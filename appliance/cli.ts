@@ -66,6 +66,7 @@ function checkConfig(file: string | undefined, io: Io): number {
   try {
     const cfg = readConfigFile(file);
     io.out(`${file}: SUCCESS: ${cfg.scrape_configs.length} scrape config(s) valid\n`);
+    for (const note of configNotes(cfg)) io.out(`  NOTE: ${note}\n`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -75,6 +76,18 @@ function checkConfig(file: string | undefined, io: Io): number {
     io.err(`${file}: FAILED: ${(err as Error).message}\n`);
     return 2;
   }
+}
+
+/** What a valid configuration still asks of its peers, for check-config to say. */
+function configNotes(cfg: Config): string[] {
+  return cfg.remote_write
+    .filter((rw) => rw.store_and_forward.catch_up === 'live-first')
+    .map(
+      (rw) =>
+        `remote_write "${rw.name}": catch_up live-first sends the backlog after newer samples; the receiver must ` +
+        'accept out-of-order samples for at least the longest outage (Prometheus: storage.tsdb.out_of_order_time_window; ' +
+        'Mimir: out_of_order_time_window; VictoriaMetrics accepts them), or it refuses the backlog',
+    );
 }
 
 /** Parses argv (without node and script) and runs the command; resolves with the exit code for one-shot commands. */

@@ -188,6 +188,13 @@ export class Appliance {
         cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
         protobufMessage: rw.protobuf_message,
+        catchUp: rw.store_and_forward.catch_up,
+        backfillWindows: rw.store_and_forward.backfill_windows,
+        // Backfill windows are the store's local time (the process's time zone).
+        minuteOfDay: (t) => {
+          const d = new Date(t);
+          return d.getHours() * 60 + d.getMinutes();
+        },
       });
       sender.start();
       return sender;

@@ -245,7 +245,11 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
         sample_age_limit: q.sample_age_limit ?? 0,
       },
       protobuf_message: rw.protobuf_message ?? 'prometheus.WriteRequest',
-      store_and_forward: { bandwidth_limit: rw.store_and_forward?.bandwidth_limit ?? 0 },
+      store_and_forward: {
+        bandwidth_limit: rw.store_and_forward?.bandwidth_limit ?? 0,
+        catch_up: rw.store_and_forward?.catch_up ?? 'oldest-first',
+        backfill_windows: rw.store_and_forward?.backfill_windows ?? [],
+      },
     };
   });
   return {

@@ -153,6 +153,10 @@ export interface RemoteWriteConfig {
   readonly store_and_forward: {
     /** Request bytes per second on the wire; 0 = no cap. */
     readonly bandwidth_limit: number;
+    /** See RemoteSender: strict order, or live data first with the backlog filled in behind. */
+    readonly catch_up: 'oldest-first' | 'live-first';
+    /** Daily local-time windows ("22:00-06:00") in which a destination that is behind may send its backlog. */
+    readonly backfill_windows: readonly { readonly start: number; readonly end: number }[];
   };
 }
 
@@ -472,6 +476,22 @@ const httpUrl = str.superRefine((u, ctx) => {
   }
 });
 
+const HH_MM = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)$/;
+/** "HH:MM-HH:MM" in local time, as minutes since midnight; an end before the start wraps past midnight. */
+const dailyWindow = str.transform((w, ctx) => {
+  const m = HH_MM.exec(w);
+  const start = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+  const end = m ? Number(m[3]) * 60 + Number(m[4]) : NaN;
+  if (!m || end > 1440 || start === end) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `window ${JSON.stringify(w)} is not "HH:MM-HH:MM" (local time, e.g. "22:00-06:00")`,
+    });
+    return z.NEVER;
+  }
+  return { start, end };
+});
+
 export const remoteWriteSchema = z
   .strictObject({
     url: httpUrl,
@@ -501,7 +521,9 @@ export const remoteWriteSchema = z
     store_and_forward: z
       .strictObject({
         bandwidth_limit: byteSize.optional(),
-        ...unsupported('catch_up', 'backfill_windows', 'priorities'),
+        catch_up: z.enum(['oldest-first', 'live-first']).optional(),
+        backfill_windows: z.array(dailyWindow).optional(),
+        ...unsupported('priorities'),
       })
       .optional(),
     ...unsupported(

@@ -48,6 +48,15 @@ export interface SenderOptions {
   readonly bandwidthLimit: number;
   /** The message to try first; a receiver that only speaks 1.0 is detected and 1.0 is used from then on. */
   readonly protobufMessage: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
+  /**
+   * oldest-first: strict order, the backlog before anything newer. live-first: current data flows at once and the
+   * backlog is filled in behind it, which only a receiver with an out-of-order window accepts.
+   */
+  readonly catchUp: 'oldest-first' | 'live-first';
+  /** When a destination that is catching up may send its backlog; empty means always. */
+  readonly backfillWindows: readonly DailyWindow[];
+  /** Local minute of the day (0..1439) of a timestamp: the store's time zone decides backfill windows. */
+  readonly minuteOfDay: (t: number) => number;
 }
 
 /**
@@ -80,9 +89,11 @@ export class ByteRateLimiter {
 /** What the status page shows about a destination. */
 export interface SenderStatus {
   readonly name: string;
-  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'stopped';
+  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'waiting_for_window' | 'stopped';
   /** Timestamp (ms) through which everything was delivered; null before the first delivery. */
   readonly sentThrough: number | null;
+  /** live-first while catching up: how far live data got; null otherwise. */
+  readonly liveThrough: number | null;
   readonly lastSuccess: number | null;
   readonly lastError: string;
   readonly lastErrorTime: number | null;
@@ -95,6 +106,16 @@ export interface SenderStatus {
 }
 
 const ALL_SERIES = [newMatcher('=~', '__name__', '.+')];
+/** Further behind than this, a destination is catching up (backfill windows and live-first apply). */
+const CATCH_UP_THRESHOLD_MS = 2 * 60 * 1000;
+const LIVE_SUFFIX = '#live';
+const LIVE_START_SUFFIX = '#live-start';
+
+/** A daily window in local minutes since midnight; end < start wraps past midnight. */
+export interface DailyWindow {
+  readonly start: number;
+  readonly end: number;
+}
 
 export class RemoteSender {
   private readonly o: SenderOptions;
@@ -104,6 +125,8 @@ export class RemoteSender {
   private lastCursorSave = 0;
   private readonly limiter: ByteRateLimiter | null;
   private useV2: boolean;
+  /** live-first only: where live sending started, and how far it got; null when not split. */
+  private live: { start: number; cursor: number } | null = null;
   private st: {
     state: SenderStatus['state'];
     lastSuccess: number | null;
@@ -131,6 +154,9 @@ export class RemoteSender {
     this.cursor = o.cursors.loadCursor(o.name);
     this.limiter = o.bandwidthLimit > 0 ? new ByteRateLimiter(o.bandwidthLimit, o.now) : null;
     this.useV2 = o.protobufMessage === 'io.prometheus.write.v2.Request';
+    const liveStart = o.cursors.loadCursor(`${o.name}${LIVE_START_SUFFIX}`);
+    const liveCursor = o.cursors.loadCursor(`${o.name}${LIVE_SUFFIX}`);
+    if (liveStart !== null && liveCursor !== null) this.live = { start: liveStart, cursor: liveCursor };
   }
 
   status(): SenderStatus {
@@ -138,6 +164,7 @@ export class RemoteSender {
       name: this.o.name,
       state: this.st.state,
       sentThrough: this.cursor,
+      liveThrough: this.live?.cursor ?? null,
       lastSuccess: this.st.lastSuccess,
       lastError: this.st.lastError,
       lastErrorTime: this.st.lastErrorTime,
@@ -160,6 +187,7 @@ export class RemoteSender {
     this.abort.abort();
     await this.running;
     this.saveCursor(true);
+    this.saveLive();
     this.st.state = 'stopped';
     this.o.client.close();
   }
@@ -167,35 +195,90 @@ export class RemoteSender {
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      const upper = this.o.now() - this.o.readLagMs;
-      const from = this.cursor ?? -Infinity;
-      if (from >= upper) {
-        this.st.state = 'idle';
+      const now = this.o.now();
+      const upper = now - this.o.readLagMs;
+      const behind = this.cursor !== null && this.cursor < upper - CATCH_UP_THRESHOLD_MS;
+      const inWindow = this.inBackfillWindow(now);
+      if (this.o.catchUp === 'live-first' && behind && this.live === null) {
+        // Live data flows from the present at once; the backlog is filled in behind it.
+        const startAt = upper - this.o.stepMs;
+        this.live = { start: startAt, cursor: startAt - 1 };
+        this.saveLive();
+      }
+      let progressed = false;
+      if (this.live !== null) {
+        if (this.live.cursor < upper) {
+          const c = await this.advance(this.live.cursor, upper, signal);
+          if (c === null) return;
+          this.live.cursor = c;
+          progressed = true;
+        }
+        if (inWindow && this.cursor !== null) {
+          const c = await this.advance(this.cursor, this.live.start - 1, signal);
+          if (c === null) return;
+          this.cursor = c;
+          progressed = true;
+          if (this.cursor >= this.live.start - 1) {
+            this.cursor = this.live.cursor;
+            this.live = null;
+          }
+        }
+        this.saveLive();
+        this.saveCursor(false);
+      } else if ((this.cursor ?? -Infinity) < upper && (!behind || inWindow)) {
+        const c = await this.advance(this.cursor ?? -Infinity, upper, signal);
+        if (c === null) return; // Aborted mid-step: the cursor still points before this step.
+        this.cursor = c;
+        progressed = true;
+        this.saveCursor(false);
+      }
+      if (!progressed) {
+        this.st.state = behind && !inWindow ? 'waiting_for_window' : 'idle';
         this.saveCursor(false);
         await this.o.sleep(this.o.batchSendDeadlineMs, signal);
-        continue;
       }
-      const q = this.o.storage.querier();
-      // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
-      const start = from === -Infinity ? this.oldest(upper, Number.MIN_SAFE_INTEGER) : from + 1;
-      if (start === null) {
-        this.cursor = upper;
-        continue;
+    }
+  }
+
+  /** Sends one step of stored data after `from` (exclusive) up to `limit`; the new cursor, or null if aborted. */
+  private async advance(from: number, limit: number, signal: AbortSignal): Promise<number | null> {
+    // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
+    const start = from === -Infinity ? this.oldest(limit, Number.MIN_SAFE_INTEGER) : from + 1;
+    if (start === null) return limit;
+    // Far behind (after an outage) read larger steps: fewer index passes over every series.
+    const step = limit - start > 30 * this.o.stepMs ? 10 * this.o.stepMs : this.o.stepMs;
+    const end = Math.min(limit, start + step - 1);
+    const selected = this.o.storage.querier().select(ALL_SERIES, start, end);
+    if (selected.length === 0) {
+      // A gap (appliance down, or data retention already removed): jump to the next stored sample.
+      const next = this.oldest(limit, end + 1);
+      return next === null ? limit : next - 1;
+    }
+    return (await this.sendRange(selected, start, end, signal)) ? end : null;
+  }
+
+  private inBackfillWindow(now: number): boolean {
+    const windows = this.o.backfillWindows;
+    if (windows.length === 0) return true;
+    const m = this.o.minuteOfDay(now);
+    // A window whose end is before its start wraps past midnight (22:00-06:00).
+    return windows.some((w) => (w.start <= w.end ? m >= w.start && m < w.end : m >= w.start || m < w.end));
+  }
+
+  private saveLive(): void {
+    try {
+      if (this.live === null) {
+        this.o.cursors.deleteCursor(`${this.o.name}${LIVE_START_SUFFIX}`);
+        this.o.cursors.deleteCursor(`${this.o.name}${LIVE_SUFFIX}`);
+      } else {
+        this.o.cursors.saveCursor(`${this.o.name}${LIVE_START_SUFFIX}`, this.live.start);
+        this.o.cursors.saveCursor(`${this.o.name}${LIVE_SUFFIX}`, this.live.cursor);
       }
-      // Far behind (after an outage) read larger steps: fewer index passes over every series.
-      const step = upper - start > 30 * this.o.stepMs ? 10 * this.o.stepMs : this.o.stepMs;
-      const end = Math.min(upper, start + step - 1);
-      const selected = q.select(ALL_SERIES, start, end);
-      if (selected.length === 0) {
-        // A gap (appliance down, or data retention already removed): jump to the next stored sample.
-        const next = this.oldest(upper, end + 1);
-        this.cursor = next === null ? upper : next - 1;
-        continue;
-      }
-      const ok = await this.sendRange(selected, start, end, signal);
-      if (!ok) return; // Aborted mid-step: the cursor still points before this step.
-      this.cursor = end;
-      this.saveCursor(false);
+    } catch (err) {
+      this.o.logger.warn(
+        { destination: this.o.name, err: (err as Error).message },
+        'could not save live cursor',
+      );
     }
   }
 

@@ -78,6 +78,7 @@ export interface CursorStore {
   /** The timestamp (ms) through which every sample was delivered, or null for a new destination. */
   loadCursor(name: string): number | null;
   saveCursor(name: string, sentThrough: number): void;
+  deleteCursor(name: string): void;
 }
 
 /** Why the storage refused one sample. */

@@ -971,6 +971,11 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       .run(name, sentThrough);
   }
 
+  deleteCursor(name: string): void {
+    if (this.closed) return;
+    this.db.prepare('DELETE FROM remote_cursors WHERE name = ?').run(name);
+  }
+
   /**
    * Stops maintenance, writes every head chunk to SQLite and removes the head log, so the next start needs
    * no replay. If the final flush fails, the log is kept and replayed next time: nothing is lost.

@@ -63,7 +63,7 @@ export interface RemoteStatus {
    * What the sender is doing right now. `throttled` means waiting for the bandwidth cap; `backing_off` means
    * waiting before retrying a failed request; `stopped` means the sender no longer runs.
    */
-  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'stopped';
+  readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'waiting_for_window' | 'stopped';
   /** Timestamp (ms) through which everything stored was delivered; null before the first delivery. */
   readonly sentThrough: number | null;
   /** When (ms) the receiver last accepted a request; null if not since this process started. */

@@ -384,7 +384,7 @@ export function renderView(data: Overview, nowMs: number): View {
               r.lastError,
             )
           : null,
-        h('div', cls('t-meta'), `sender ${String(r.state).replace('_', ' ')}`),
+        h('div', cls('t-meta'), `sender ${String(r.state).replaceAll('_', ' ')}`),
       );
     },
   };

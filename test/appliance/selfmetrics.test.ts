@@ -78,6 +78,7 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
         name: 'central',
         state: 'sending',
         sentThrough: 1_700_000_000_000,
+        liveThrough: null,
         lastSuccess: null,
         lastError: '',
         lastErrorTime: null,

@@ -235,6 +235,9 @@ test('a sender configured for remote write 2.0 detects that Prometheus 2.42 spea
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     protobufMessage: 'io.prometheus.write.v2.Request',
+    catchUp: 'oldest-first',
+    backfillWindows: [],
+    minuteOfDay: () => 0,
   });
   try {
     sender.start();

@@ -398,6 +398,29 @@ host: {interval: 1s}
     expectIssue(issues, 'remote_write[2].name', /duplicate remote write name "same"/);
     expectIssue(issues, 'remote_write[2].queue_config.max_samples_per_send', /greater than 0/);
     expectIssue(issues, 'remote_write[2].protobuf_message', /io.prometheus.write.v2.Request/);
+    const sf = loadConfig(
+      `remote_write:
+  - url: http://a
+    store_and_forward: {catch_up: live-first, backfill_windows: ['22:00-06:00', '12:30-13:00'], bandwidth_limit: 256KB}
+`,
+      { baseDir: '/', readFile: () => '' },
+    ).remote_write[0]!.store_and_forward;
+    assert.deepEqual(sf, {
+      bandwidth_limit: 262144,
+      catch_up: 'live-first',
+      backfill_windows: [
+        { start: 1320, end: 360 },
+        { start: 750, end: 780 },
+      ],
+    });
+    const bad = issuesOf(`remote_write:
+  - url: http://a
+    store_and_forward: {catch_up: newest, backfill_windows: ['25:00-01:00', '10:00-10:00'], priorities: []}
+`);
+    expectIssue(bad, 'remote_write[0].store_and_forward.catch_up', /oldest-first|live-first/);
+    expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[0]', /HH:MM-HH:MM/);
+    expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[1]', /HH:MM-HH:MM/);
+    expectIssue(bad, 'remote_write[0].store_and_forward.priorities', /not supported yet/);
   });
 
   it('rejects Prometheus features not built yet, even with empty values', () => {

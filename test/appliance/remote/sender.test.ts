@@ -110,6 +110,9 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     protobufMessage: 'prometheus.WriteRequest',
+    catchUp: 'oldest-first',
+    backfillWindows: [],
+    minuteOfDay: (t) => Math.floor(t / 60_000) % 1440,
   };
 }
 
@@ -296,6 +299,93 @@ test('the bandwidth cap holds the wire rate to the limit (virtual time)', async 
       rate <= limit * 1.1 && rate >= limit * 0.9,
       `rate ${rate.toFixed(0)} B/s against a cap of ${limit}`,
     );
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Every sample timestamp the receiver got, in arrival order. */
+function arrivals(rx: { received: Received[] }): number[] {
+  return rx.received.flatMap((r) => r.series.flatMap((x) => x.samples.map((s) => s.t)));
+}
+
+test('live-first: current data goes first, the backlog is filled in behind it, everything exactly once', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 30 * 60_000 + 10_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    const a = db.appender();
+    const up = labelsFromRecord({ __name__: 'up', job: 'pos' });
+    for (let i = 0; i < 120; i++) a.append(0, up, T0 + i * 15_000, i);
+    a.commit();
+    db.saveCursor('central', T0 - 1); // delivered up to the start of the backlog
+    const s = sender(db, rx.url, clock.now, {
+      catchUp: 'live-first',
+      stepMs: 60_000,
+      maxSamplesPerSend: 1000,
+    });
+    s.start();
+    await until(() => s.status().samplesSent === 120);
+    await s.stop();
+    const got = arrivals(rx);
+    assert.equal(new Set(got).size, 120, 'no duplicates');
+    assert.ok(got[0]! >= T0 + 28 * 60_000, `the first request carried live data, got ${got[0]! - T0} ms`);
+    assert.deepEqual(
+      [...got].sort((x, y) => x - y),
+      Array.from({ length: 120 }, (_, i) => T0 + i * 15_000),
+    );
+    assert.equal(s.status().liveThrough, null, 'live and backlog joined again');
+    assert.ok(s.status().sentThrough! >= T0 + 119 * 15_000);
+    assert.equal(db.loadCursor('central#live'), null);
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('backfill windows: outside them a destination that is behind holds its backlog (live-first still sends live data)', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 30 * 60_000 + 10_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    const a = db.appender();
+    const up = labelsFromRecord({ __name__: 'up', job: 'pos' });
+    for (let i = 0; i < 120; i++) a.append(0, up, T0 + i * 15_000, i);
+    a.commit();
+    db.saveCursor('central', T0 - 1);
+    const nowMinute = Math.floor(clock.now() / 60_000) % 1440;
+    // A one-hour window that starts two hours from now: closed at the moment.
+    const closed = [{ start: (nowMinute + 120) % 1440, end: (nowMinute + 180) % 1440 }];
+    const strict = sender(db, rx.url, clock.now, { backfillWindows: closed });
+    strict.start();
+    await until(() => strict.status().state === 'waiting_for_window');
+    await strict.stop();
+    assert.equal(rx.requests(), 0, 'oldest-first sends nothing out of order and waits for the window');
+
+    const live = sender(db, rx.url, clock.now, {
+      backfillWindows: closed,
+      catchUp: 'live-first',
+      maxSamplesPerSend: 1000,
+    });
+    live.start();
+    await until(() => live.status().samplesSent > 0 && live.status().state === 'waiting_for_window');
+    await live.stop();
+    const got = arrivals(rx);
+    assert.ok(got.length > 0 && got.every((t) => t >= T0 + 28 * 60_000), 'only live data went');
+    assert.equal(live.status().sentThrough, T0 - 1, 'the backlog cursor did not move');
+    // The window opens: the backlog drains and the cursors join.
+    const open = sender(db, rx.url, clock.now, { catchUp: 'live-first', maxSamplesPerSend: 1000 });
+    open.start();
+    await until(
+      () => open.status().liveThrough === null && (open.status().sentThrough ?? 0) >= T0 + 119 * 15_000,
+    );
+    await open.stop();
+    assert.equal(new Set(arrivals(rx)).size, 120);
   } finally {
     rx.close();
     db.close();
