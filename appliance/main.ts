@@ -187,6 +187,7 @@ export class Appliance {
         stepMs: REMOTE_STEP_MS,
         cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
+        shards: rw.queue_config.max_shards,
         protobufMessage: rw.protobuf_message,
         catchUp: rw.store_and_forward.catch_up,
         backfillWindows: rw.store_and_forward.backfill_windows,

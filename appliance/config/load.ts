@@ -243,6 +243,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
         max_backoff: q.max_backoff ?? 5_000,
         retry_on_http_429: q.retry_on_http_429 ?? false,
         sample_age_limit: q.sample_age_limit ?? 0,
+        max_shards: q.max_shards || 1,
       },
       protobuf_message: rw.protobuf_message ?? 'prometheus.WriteRequest',
       store_and_forward: {

@@ -135,6 +135,11 @@ export interface QueueConfig {
   readonly retry_on_http_429: boolean;
   /** Milliseconds; samples older than this are dropped (and counted) instead of sent. 0 = off. */
   readonly sample_age_limit: number;
+  /**
+   * Requests in flight at once, series split by label hash. Default 1 (not Prometheus's 50): a store's link is
+   * thin and shared; raise it for receivers far away when catching up is slow.
+   */
+  readonly max_shards: number;
 }
 
 /** One remote-write destination (store-and-forward: every stored sample goes, from a durable cursor). */

@@ -44,6 +44,8 @@ export interface SenderOptions {
   readonly stepMs: number;
   /** The cursor is written at most this often (each write costs a page on flash). */
   readonly cursorSaveIntervalMs: number;
+  /** Requests in flight at once; series are split over them by label hash (Prometheus's max_shards). */
+  readonly shards: number;
   /** Request bytes per second on the wire, 0 for no cap: the store's link also carries payments. */
   readonly bandwidthLimit: number;
   /** The message to try first; a receiver that only speaks 1.0 is detected and 1.0 is used from then on. */
@@ -115,6 +117,18 @@ const LIVE_START_SUFFIX = '#live-start';
 export interface DailyWindow {
   readonly start: number;
   readonly end: number;
+}
+
+/** A stable shard for a label set (FNV-1a over names and values). */
+function shardOf(labels: Labels, shards: number): number {
+  let h = 2166136261;
+  for (const l of labels) {
+    for (let i = 0; i < l.name.length; i++) h = Math.imul(h ^ l.name.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 0xff, 16777619);
+    for (let i = 0; i < l.value.length; i++) h = Math.imul(h ^ l.value.charCodeAt(i), 16777619);
+    h = Math.imul(h ^ 0xfe, 16777619);
+  }
+  return (h >>> 0) % shards;
 }
 
 export class RemoteSender {
@@ -313,11 +327,19 @@ export class RemoteSender {
     signal: AbortSignal,
   ): Promise<boolean> {
     const limit = this.o.maxSamplesPerSend;
-    let batch: WireSeries[] = [];
-    let inBatch = 0;
+    const shards = Math.max(1, this.o.shards);
+    // Each series goes to one shard by a hash of its labels, and each shard sends its batches in order, so the
+    // samples of a series stay in timestamp order while shards send in parallel. One step at most is in memory.
+    const queues: { series: WireSeries[]; samples: number }[][] = Array.from({ length: shards }, () => []);
+    const open: { series: WireSeries[]; samples: number }[] = Array.from({ length: shards }, () => ({
+      series: [],
+      samples: 0,
+    }));
     const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
     for (const s of series) {
       const labels = this.withExternalLabels(s.labels);
+      const shard = shards === 1 ? 0 : shardOf(labels, shards);
+      const batch = open[shard]!;
       const it = s.iterator();
       let ts: number[] = [];
       let vs = new Float64Array(Math.min(limit, 256));
@@ -336,11 +358,11 @@ export class RemoteSender {
         }
         ts.push(it.t);
         vs[n++] = it.v;
-        if (inBatch + n >= limit) {
-          batch.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
-          if (!(await this.send(batch, inBatch + n, signal))) return false;
-          batch = [];
-          inBatch = 0;
+        if (batch.samples + n >= limit) {
+          batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
+          queues[shard]!.push({ series: batch.series, samples: batch.samples + n });
+          batch.series = [];
+          batch.samples = 0;
           ts = [];
           vs = new Float64Array(Math.min(limit, 256));
           n = 0;
@@ -348,12 +370,20 @@ export class RemoteSender {
       }
       if (dropped > 0) this.count('too_old', dropped);
       if (n > 0) {
-        batch.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
-        inBatch += n;
+        batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
+        batch.samples += n;
       }
     }
-    if (inBatch > 0 && !(await this.send(batch, inBatch, signal))) return false;
-    return true;
+    open.forEach((b, i) => {
+      if (b.samples > 0) queues[i]!.push(b);
+    });
+    const results = await Promise.all(
+      queues.map(async (q) => {
+        for (const b of q) if (!(await this.send(b.series, b.samples, signal))) return false;
+        return true;
+      }),
+    );
+    return results.every(Boolean);
   }
 
   private withExternalLabels(labels: Labels): Labels {

@@ -234,6 +234,7 @@ test('a sender configured for remote write 2.0 detects that Prometheus 2.42 spea
     stepMs: 60_000,
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
+    shards: 1,
     protobufMessage: 'io.prometheus.write.v2.Request',
     catchUp: 'oldest-first',
     backfillWindows: [],

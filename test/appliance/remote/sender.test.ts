@@ -109,6 +109,7 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     stepMs: 60_000,
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
+    shards: 1,
     protobufMessage: 'prometheus.WriteRequest',
     catchUp: 'oldest-first',
     backfillWindows: [],
@@ -388,6 +389,62 @@ test('backfill windows: outside them a destination that is behind holds its back
     assert.equal(new Set(arrivals(rx)).size, 120);
   } finally {
     rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('shards send in parallel, bounded, and keep each series in timestamp order', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const perSeries = new Map<string, number[]>();
+  const server = http.createServer((req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      for (const x of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series) {
+        const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
+        perSeries.set(key, [...(perSeries.get(key) ?? []), ...x.samples.map((s) => s.t)]);
+      }
+      // Answer a little later, so that requests overlap.
+      setTimeout(() => {
+        inFlight--;
+        res.writeHead(204);
+        res.end();
+      }, 20);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  try {
+    const a = db.appender();
+    const series = Array.from({ length: 40 }, (_, k) => labelsFromRecord({ __name__: 'm', k: String(k) }));
+    for (let i = 0; i < 30; i++) {
+      for (const l of series) a.append(0, l, T0 + i * 1000, i);
+      a.commit();
+    }
+    const s = sender(db, url, clock.now, { shards: 4, maxSamplesPerSend: 10 });
+    s.start();
+    await until(() => s.status().samplesSent === 1200);
+    await s.stop();
+    assert.ok(maxInFlight > 1, `requests overlapped (max ${maxInFlight})`);
+    assert.ok(maxInFlight <= 4, `at most 4 in flight, saw ${maxInFlight}`);
+    assert.equal(perSeries.size, 40);
+    for (const [key, ts] of perSeries) {
+      assert.deepEqual(
+        ts,
+        Array.from({ length: 30 }, (_, i) => T0 + i * 1000),
+        `order of ${key}`,
+      );
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
