@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config, ScrapeConfig } from './config/schema.ts';
+import type { Config, EvictionRule, ScrapeConfig } from './config/schema.ts';
+import type { Labels } from './model/labels.ts';
+import { getLabel } from './model/labels.ts';
 import type { Logger } from './model/logger.ts';
 import { openSqlite } from './native.ts';
 import { HostCollector, systemInformationSource } from './scrape/host.ts';
@@ -63,6 +65,7 @@ export class Appliance {
       logger: o.logger,
       retentionTimeMs: storage.retention.time,
       retentionSizeBytes: storage.retention.size,
+      evictionPriority: evictionPriority(storage.retention.priorities),
     });
     const hostname = os.hostname();
     this.vitals = new VitalsTracker(hostname);
@@ -246,6 +249,22 @@ export class Appliance {
       }),
     );
   }
+}
+
+/** Compiles the eviction rules into a function from labels to priority (null: no rule matched). */
+export function evictionPriority(
+  rules: readonly EvictionRule[],
+): ((labels: Labels) => number | null) | undefined {
+  if (rules.length === 0) return undefined;
+  const compiled = rules.map((r) => ({
+    priority: r.priority,
+    tests: Object.entries(r.match).map(([name, re]) => ({ name, re: new RegExp(`^(?:${re})$`, 'su') })),
+  }));
+  return (labels) => {
+    for (const r of compiled)
+      if (r.tests.every((t) => t.re.test(getLabel(labels, t.name)))) return r.priority;
+    return null;
+  };
 }
 
 /** Reads /proc/self/io, or null off Linux. */

@@ -144,6 +144,11 @@ export function selfMetricFamilies(input: SelfMetricsInput): Family[] {
       ],
     },
     counter(
+      'storewatch_tsdb_evicted_samples_total',
+      'Samples of low-priority series deleted to keep the database under its size budget.',
+      s.samplesEvictedByPriority,
+    ),
+    counter(
       'storewatch_tsdb_series_removed_total',
       'Series forgotten after retention deleted all their samples.',
       s.seriesRemoved,

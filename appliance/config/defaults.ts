@@ -42,7 +42,10 @@ export function defaultConfig(): Config {
     },
     scrape_configs: [],
     remote_write: [],
-    storage: { path: DEFAULT_STORAGE_PATH, retention: { time: DEFAULT_RETENTION_TIME_MS, size: 0 } },
+    storage: {
+      path: DEFAULT_STORAGE_PATH,
+      retention: { time: DEFAULT_RETENTION_TIME_MS, size: 0, priorities: [] },
+    },
     web: { listen_address: DEFAULT_LISTEN_ADDRESS },
     host: { enabled: true, scrape_interval: DEFAULT_HOST_SCRAPE_INTERVAL_MS },
   });

@@ -262,6 +262,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
       retention: {
         time: storage.retention?.time ?? d.storage.retention.time,
         size: storage.retention?.size ?? d.storage.retention.size,
+        priorities: storage.retention?.priorities ?? [],
       },
     },
     web: { listen_address: web.listen_address ?? d.web.listen_address },

@@ -110,7 +110,18 @@ export interface StorageConfig {
     readonly time: number;
     /** Byte budget for the database; 0 means none. */
     readonly size: number;
+    /**
+     * When the size budget is reached, series matching a lower priority lose their history first (oldest window
+     * first); series no rule matches are only ever dropped with their whole window. First matching rule wins.
+     */
+    readonly priorities: readonly EvictionRule[];
   };
+}
+
+/** One eviction rule: every label regex (anchored, as in relabelling) must match. */
+export interface EvictionRule {
+  readonly match: Readonly<Record<string, string>>;
+  readonly priority: number;
 }
 
 export interface WebConfig {
@@ -457,7 +468,32 @@ export const globalSchema = z.strictObject({
 
 export const storageSchema = z.strictObject({
   path: nonEmpty.optional(),
-  retention: z.strictObject({ time: duration.optional(), size: byteSize.optional() }).optional(),
+  retention: z
+    .strictObject({
+      time: duration.optional(),
+      size: byteSize.optional(),
+      priorities: z
+        .array(
+          z.strictObject({
+            match: record(
+              z.string(),
+              str.superRefine((re, ctx) => {
+                try {
+                  new RegExp(`^(?:${re})$`, 'su');
+                } catch (err) {
+                  ctx.addIssue({
+                    code: 'custom',
+                    message: `invalid regular expression: ${(err as Error).message}`,
+                  });
+                }
+              }),
+            ),
+            priority: limit,
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
   // Prometheus's own top-level `storage` section has these; say so rather than calling them unknown.
   ...unsupported('tsdb', 'exemplars'),
 });

@@ -60,6 +60,11 @@ export interface TsdbOptions {
   readonly retentionTimeMs: number;
   /** The database is kept under this many bytes by dropping the oldest windows; 0 means no budget. */
   readonly retentionSizeBytes: number;
+  /**
+   * Eviction priority of a series under the size budget (lower goes first); null = never evicted by priority,
+   * only with its whole window. Absent: no priorities.
+   */
+  readonly evictionPriority?: (labels: Labels) => number | null;
 }
 
 /** What the status page and /metrics show about storage. */
@@ -85,6 +90,8 @@ export interface TsdbStats {
   readonly logReplayedSamples: number;
   readonly logCorruptRecords: number;
   readonly seriesRemoved: number;
+  /** Samples deleted by priority eviction under the size budget. */
+  readonly samplesEvictedByPriority: number;
   /** Samples retention deleted before every remote-write destination had delivered them, by reason. */
   readonly unsentSamplesDropped: { readonly age: number; readonly size: number };
 }
@@ -216,6 +223,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     logReplayedSamples: 0,
     logCorruptRecords: 0,
     seriesRemoved: 0,
+    samplesEvicted: 0,
   };
   private readonly stmt: {
     insertSeries: BetterSqlite3.Statement;
@@ -722,6 +730,8 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     }
     for (const w of drop) this.dropWindow(w, 'age');
     if (this.opts.retentionSizeBytes > 0) {
+      // Declared priorities first: low-priority series lose their history before anyone loses a window.
+      if (this.usedDatabaseBytes() > this.opts.retentionSizeBytes) this.evictByPriority();
       while (this.usedDatabaseBytes() > this.opts.retentionSizeBytes) {
         const w = this.db.prepare('SELECT min(window) FROM windows WHERE sealed = 1').pluck().get() as
           number | null;
@@ -734,6 +744,61 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const total = this.db.pragma('page_count', { simple: true }) as number;
     if (free > 256 && free > total / 4) this.db.pragma(`incremental_vacuum(${free})`);
+  }
+
+  /**
+   * Under the size budget, deletes the sealed chunks of the lowest-priority series, oldest window first, then
+   * the next priority, until the database fits. Each window's index rows and totals are updated with it.
+   */
+  private evictByPriority(): void {
+    const priorityOf = this.opts.evictionPriority;
+    if (!priorityOf) return;
+    const byPriority = new Map<number, number[]>();
+    for (const s of this.byRef.values()) {
+      const p = priorityOf(s.labels);
+      if (p === null) continue;
+      const refs = byPriority.get(p);
+      if (refs) refs.push(s.ref);
+      else byPriority.set(p, [s.ref]);
+    }
+    const levels = [...byPriority.keys()].sort((a, b) => a - b);
+    const budget = this.opts.retentionSizeBytes;
+    for (const p of levels) {
+      const refs = byPriority.get(p)!;
+      for (const w of [...this.sealedWindows]) {
+        if (this.usedDatabaseBytes() <= budget) return;
+        let chunks = 0;
+        let samples = 0;
+        let bytes = 0;
+        this.db.transaction(() => {
+          for (const ref of refs) {
+            const blob = this.stmt.indexLookup.get(w, ref) as Uint8Array | undefined;
+            if (!blob) continue;
+            for (const id of decodeIds(blob)) {
+              const data = this.stmt.chunkData.get(id) as Uint8Array | undefined;
+              if (!data) continue;
+              samples += (data[1]! << 8) | data[2]!;
+              bytes += data.length;
+              chunks++;
+              this.db.prepare('DELETE FROM chunks WHERE id = ?').run(id);
+            }
+            this.db.prepare('DELETE FROM chunk_index WHERE window = ? AND series_id = ?').run(w, ref);
+          }
+          this.db
+            .prepare(
+              'UPDATE windows SET chunks = chunks - ?, samples = samples - ?, bytes = bytes - ? WHERE window = ?',
+            )
+            .run(chunks, samples, bytes, w);
+        })();
+        if (chunks === 0) continue;
+        this.chunkCount -= chunks;
+        this.counters.samplesEvicted += samples;
+        this.logger.warn(
+          { window: new Date(w * WINDOW_MS).toISOString(), priority: p, samples },
+          'size budget: evicted low-priority series from a storage window',
+        );
+      }
+    }
   }
 
   /**
@@ -931,6 +996,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       logReplayedSamples: this.counters.logReplayedSamples,
       logCorruptRecords: this.counters.logCorruptRecords,
       seriesRemoved: this.counters.seriesRemoved,
+      samplesEvictedByPriority: this.counters.samplesEvicted,
       unsentSamplesDropped: { ...this.unsentDropped },
     };
   }

@@ -26,6 +26,7 @@ const tsdb: TsdbStats = {
   logReplayedSamples: 0,
   logCorruptRecords: 0,
   seriesRemoved: 0,
+  samplesEvictedByPriority: 0,
   unsentSamplesDropped: { age: 0, size: 5 },
 };
 

@@ -421,6 +421,23 @@ host: {interval: 1s}
     expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[0]', /HH:MM-HH:MM/);
     expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[1]', /HH:MM-HH:MM/);
     expectIssue(bad, 'remote_write[0].store_and_forward.priorities', /not supported yet/);
+    const ret = loadConfig(
+      `storage:
+  retention:
+    size: 1GB
+    priorities:
+      - {match: {__name__: 'if.*'}, priority: 0}
+      - {match: {job: pos}, priority: 10}
+`,
+      { baseDir: '/', readFile: () => '' },
+    ).storage.retention;
+    assert.deepEqual(ret.priorities, [
+      { match: { __name__: 'if.*' }, priority: 0 },
+      { match: { job: 'pos' }, priority: 10 },
+    ]);
+    const badRe = issuesOf(`storage: {retention: {priorities: [{match: {a: '('}, priority: -1}]}}`);
+    expectIssue(badRe, 'storage.retention.priorities[0].match.a', /invalid regular expression/);
+    expectIssue(badRe, 'storage.retention.priorities[0].priority', /negative/);
   });
 
   it('rejects Prometheus features not built yet, even with empty values', () => {

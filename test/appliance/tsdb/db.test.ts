@@ -271,3 +271,61 @@ test('retention counts the samples it deletes before remote write delivered them
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('under the size budget, low-priority series lose their oldest history first; the rest keeps every window', () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0);
+  const rule = (labels: readonly { name: string; value: string }[]) =>
+    labels.some((l) => l.name === '__name__' && l.value.startsWith('ifHC')) ? 0 : null;
+  let budget = 0; // measured below, then set to force eviction
+  const open = () => openTsdb(dir, clock, { retentionSizeBytes: budget, evictionPriority: rule });
+  let db = open();
+  const ifs = Array.from({ length: 300 }, (_, k) =>
+    labelsFromRecord({ __name__: 'ifHCInOctets', ifIndex: String(k) }),
+  );
+  const ups = Array.from({ length: 5 }, (_, k) =>
+    labelsFromRecord({ __name__: 'up', instance: `till-${k}` }),
+  );
+  const a = db.appender();
+  let counter = 0;
+  for (let i = 0; i < (10 * 3600) / 60; i++) {
+    clock.set(T0 + i * 60_000);
+    for (const l of ifs) a.append(0, l, clock.now(), (counter += 1 + Math.floor(Math.random() * 1e6)));
+    for (const l of ups) a.append(0, l, clock.now(), 1);
+    a.commit();
+    if (i % 10 === 0) db.maintain();
+  }
+  clock.advance(WINDOW_MS);
+  db.maintain({ forceFlush: true });
+  const count = (d: Tsdb, name: string) => {
+    let n = 0;
+    for (const s of d.querier().select([newMatcher('=', '__name__', name)], 0, Number.MAX_SAFE_INTEGER)) {
+      const it = s.iterator();
+      while (it.next()) n++;
+    }
+    return n;
+  };
+  const upBefore = count(db, 'up');
+  const ifBefore = count(db, 'ifHCInOctets');
+  const used = db.stats().databaseBytes;
+  db.close();
+  budget = Math.floor(used * 0.6);
+  db = open();
+  try {
+    db.maintain();
+    const st = db.stats();
+    assert.ok(st.samplesEvictedByPriority > 0, 'low-priority samples were evicted');
+    assert.equal(st.windowsDropped, 0, 'no whole window had to go');
+    assert.equal(count(db, 'up'), upBefore, 'unranked series keep every sample');
+    assert.equal(count(db, 'ifHCInOctets'), ifBefore - st.samplesEvictedByPriority);
+    // What is left of the low-priority series is their newest history.
+    const first = db
+      .querier()
+      .select([newMatcher('=', 'ifIndex', '0')], 0, Number.MAX_SAFE_INTEGER)[0]!
+      .iterator();
+    assert.ok(first.next() && first.t > T0, 'the oldest low-priority data went first');
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
