@@ -564,7 +564,6 @@ export const remoteWriteSchema = z
         bandwidth_limit: byteSize.optional(),
         catch_up: z.enum(['oldest-first', 'live-first']).optional(),
         backfill_windows: z.array(dailyWindow).optional(),
-        ...unsupported('priorities'),
       })
       .optional(),
     ...unsupported(

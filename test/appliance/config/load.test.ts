@@ -420,7 +420,7 @@ host: {interval: 1s}
     expectIssue(bad, 'remote_write[0].store_and_forward.catch_up', /oldest-first|live-first/);
     expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[0]', /HH:MM-HH:MM/);
     expectIssue(bad, 'remote_write[0].store_and_forward.backfill_windows[1]', /HH:MM-HH:MM/);
-    expectIssue(bad, 'remote_write[0].store_and_forward.priorities', /not supported yet/);
+    expectIssue(bad, 'remote_write[0].store_and_forward.priorities', /unknown key/);
     const ret = loadConfig(
       `storage:
   retention:
