@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Config, EvictionRule, ScrapeConfig } from './config/schema.ts';
 import type { Labels } from './model/labels.ts';
 import { getLabel } from './model/labels.ts';
+import { compileRelabel } from './model/relabel.ts';
 import type { Logger } from './model/logger.ts';
 import { openSqlite } from './native.ts';
 import { HostCollector, systemInformationSource } from './scrape/host.ts';
@@ -191,6 +192,7 @@ export class Appliance {
         cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
         shards: rw.queue_config.max_shards,
+        writeRelabel: rw.write_relabel_configs.map(compileRelabel),
         protobufMessage: rw.protobuf_message,
         catchUp: rw.store_and_forward.catch_up,
         backfillWindows: rw.store_and_forward.backfill_windows,

@@ -246,6 +246,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
         max_shards: q.max_shards || 1,
       },
       protobuf_message: rw.protobuf_message ?? 'prometheus.WriteRequest',
+      write_relabel_configs: rw.write_relabel_configs ?? [],
       store_and_forward: {
         bandwidth_limit: rw.store_and_forward?.bandwidth_limit ?? 0,
         catch_up: rw.store_and_forward?.catch_up ?? 'oldest-first',
@@ -351,6 +352,8 @@ function resolveJob(
     body_size_limit: sc.body_size_limit || global.body_size_limit,
     target_limit: sc.target_limit || global.target_limit,
     http_client_config: http,
+    relabel_configs: sc.relabel_configs ?? [],
+    metric_relabel_configs: sc.metric_relabel_configs ?? [],
     static_configs: (sc.static_configs ?? []).map((s) => ({
       targets: s.targets ?? [],
       labels: s.labels ?? {},

@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { LABEL_NAME_RE } from '../model/labels.ts';
+import type { RelabelConfig } from '../model/relabel.ts';
 import { parseByteSize, parseDuration } from './duration.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -86,6 +87,10 @@ export interface ScrapeConfig {
   readonly target_limit: number;
   readonly http_client_config: HTTPClientConfig;
   readonly static_configs: readonly StaticConfig[];
+  /** Applied to each target's discovered labels before scraping (Prometheus semantics). */
+  readonly relabel_configs: readonly RelabelConfig[];
+  /** Applied to each scraped series before it is stored. */
+  readonly metric_relabel_configs: readonly RelabelConfig[];
 }
 
 /** Settings shared by all scrape configs; the limits are the defaults for jobs that leave theirs at 0. */
@@ -165,6 +170,8 @@ export interface RemoteWriteConfig {
   readonly queue_config: QueueConfig;
   /** Tried first; storewatch falls back to 1.0 when the receiver does not speak 2.0 (Prometheus's default is 1.0). */
   readonly protobuf_message: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
+  /** Applied to every series before it is sent (after external labels), as in Prometheus. */
+  readonly write_relabel_configs: readonly RelabelConfig[];
   /** storewatch's own store-and-forward settings. */
   readonly store_and_forward: {
     /** Request bytes per second on the wire; 0 = no cap. */
@@ -378,6 +385,80 @@ const authorizationSchema = z
     }
   });
 
+const RELABEL_ACTIONS = [
+  'replace',
+  'keep',
+  'drop',
+  'keepequal',
+  'dropequal',
+  'hashmod',
+  'labelmap',
+  'labeldrop',
+  'labelkeep',
+  'lowercase',
+  'uppercase',
+] as const;
+const TARGET_LABEL_RE = /^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$/;
+
+/** One relabel rule, checked as Prometheus's relabel.Config.Validate checks it; defaults applied. */
+const relabelConfigSchema = z
+  .strictObject({
+    source_labels: z.array(str).optional(),
+    separator: z.string().optional(),
+    regex: z.string().optional(),
+    modulus: limit.optional(),
+    target_label: z.string().optional(),
+    replacement: z.string().optional(),
+    action: z.enum(RELABEL_ACTIONS).optional(),
+  })
+  .transform((r, ctx): RelabelConfig => {
+    const action = r.action ?? 'replace';
+    const out: RelabelConfig = {
+      source_labels: r.source_labels ?? [],
+      separator: r.separator ?? ';',
+      regex: r.regex ?? '(.*)',
+      modulus: r.modulus ?? 0,
+      target_label: r.target_label ?? '',
+      replacement: r.replacement ?? '$1',
+      action,
+    };
+    try {
+      new RegExp(`^(?:${out.regex})$`, 'su');
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['regex'],
+        message: `invalid regular expression: ${(err as Error).message}`,
+      });
+    }
+    const needsTarget = ['replace', 'hashmod', 'lowercase', 'uppercase', 'keepequal', 'dropequal'].includes(
+      action,
+    );
+    if (needsTarget && out.target_label === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target_label'],
+        message: `relabel configuration for ${action} action requires 'target_label' value`,
+      });
+    }
+    if (action === 'replace' && out.target_label !== '' && !TARGET_LABEL_RE.test(out.target_label)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target_label'],
+        message: `${JSON.stringify(out.target_label)} is invalid 'target_label' for replace action`,
+      });
+    }
+    if (action === 'hashmod' && out.modulus === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['modulus'],
+        message: 'relabel configuration for hashmod requires non-zero modulus',
+      });
+    }
+    return out;
+  });
+const relabelConfigs = z.array(relabelConfigSchema);
+
 const staticConfigSchema = z.strictObject({
   targets: z.array(target).optional(),
   labels: labelSet.optional(),
@@ -410,9 +491,9 @@ export const scrapeConfigSchema = z
     authorization: authorizationSchema.optional(),
     tls_config: tlsConfigSchema.optional(),
     static_configs: z.array(staticConfigSchema).optional(),
+    relabel_configs: relabelConfigs.optional(),
+    metric_relabel_configs: relabelConfigs.optional(),
     ...unsupported(
-      'relabel_configs',
-      'metric_relabel_configs',
       'proxy_url',
       'no_proxy',
       'proxy_from_environment',
@@ -559,6 +640,7 @@ export const remoteWriteSchema = z
         max_shards: limit.optional(),
       })
       .optional(),
+    write_relabel_configs: relabelConfigs.optional(),
     store_and_forward: z
       .strictObject({
         bandwidth_limit: byteSize.optional(),
@@ -567,7 +649,6 @@ export const remoteWriteSchema = z
       })
       .optional(),
     ...unsupported(
-      'write_relabel_configs',
       'metadata_config',
       'send_exemplars',
       'send_native_histograms',

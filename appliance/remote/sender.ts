@@ -6,6 +6,8 @@ import type { Labels } from '../model/labels.ts';
 import { LabelsBuilder } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import { newMatcher } from '../model/matcher.ts';
+import type { CompiledRelabel } from '../model/relabel.ts';
+import { relabel } from '../model/relabel.ts';
 import type { CursorStore, Queryable } from '../storage/interface.ts';
 import type { WriteClient, WriteResult } from './client.ts';
 import type { WireSeries } from './wire.ts';
@@ -44,6 +46,8 @@ export interface SenderOptions {
   readonly stepMs: number;
   /** The cursor is written at most this often (each write costs a page on flash). */
   readonly cursorSaveIntervalMs: number;
+  /** write_relabel_configs, compiled; applied after external labels. A dropped series is not sent. */
+  readonly writeRelabel: readonly CompiledRelabel[];
   /** Requests in flight at once; series are split over them by label hash (Prometheus's max_shards). */
   readonly shards: number;
   /** Request bytes per second on the wire, 0 for no cap: the store's link also carries payments. */
@@ -337,7 +341,8 @@ export class RemoteSender {
     }));
     const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
     for (const s of series) {
-      const labels = this.withExternalLabels(s.labels);
+      const labels = relabel(this.withExternalLabels(s.labels), this.o.writeRelabel);
+      if (labels === null) continue;
       const shard = shards === 1 ? 0 : shardOf(labels, shards);
       const batch = open[shard]!;
       const it = s.iterator();

@@ -4,6 +4,8 @@
 import type { Labels } from '../model/labels.ts';
 import { LabelsBuilder, labelsKey, METRIC_NAME } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
+import type { CompiledRelabel } from '../model/relabel.ts';
+import { relabel } from '../model/relabel.ts';
 import { STALE_NAN } from '../model/sample.ts';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.ts';
 import { SampleError, StorageError } from '../storage/interface.ts';
@@ -100,6 +102,8 @@ export interface ScrapeLoopOptions {
   readonly honorLabels: boolean;
   readonly honorTimestamps: boolean;
   readonly trackTimestampsStaleness: boolean;
+  /** metric_relabel_configs, compiled. */
+  readonly metricRelabel: readonly CompiledRelabel[];
   readonly clock: LoopClock;
   readonly logger: Logger;
   /** Classifies a scrape error into a short reason label (timeout, connection_refused, parse ...). */
@@ -108,7 +112,8 @@ export interface ScrapeLoopOptions {
 }
 
 interface CacheEntry {
-  readonly labels: Labels;
+  /** Null when metric_relabel_configs dropped the series: it is skipped without relabelling again. */
+  readonly labels: Labels | null;
   ref: SeriesRef;
   /** Round in which the series was last seen; older entries were marked stale and are dropped. */
   seen: number;
@@ -148,6 +153,8 @@ export class ScrapeLoop {
   private readonly abort = new AbortController();
   private readonly appender: Appender;
   private readonly cache = new Map<string, CacheEntry>();
+  /** Cache keys created in the current round. */
+  private readonly newKeys: string[] = [];
   private readonly synthetic: { labels: Labels; ref: SeriesRef }[];
   private round = 0;
   private running: Promise<void> | null = null;
@@ -252,20 +259,24 @@ export class ScrapeLoop {
     let scraped = 0;
     let added = 0;
     let refused = 0;
+    let postRelabel = 0;
     if (outcome) {
       scraped = outcome.samples.length;
       try {
         const r = this.appendSamples(outcome.samples, ts);
         added = r.added;
         refused = r.refused;
+        postRelabel = r.kept;
       } catch (err) {
         this.appender.rollback();
+        // Series first seen in the refused round were never stored: forget them rather than mark them stale.
+        for (const key of this.newKeys) this.cache.delete(key);
         error = err;
       }
     }
     const ok = error === null;
     if (!ok) this.writeStaleness(ts, -1);
-    const values = [ok ? 1 : 0, durationSeconds, scraped, ok ? scraped : 0, added];
+    const values = [ok ? 1 : 0, durationSeconds, scraped, ok ? postRelabel : 0, added];
     this.synthetic.forEach((s, i) => {
       s.ref = this.safeAppend(s.ref, s.labels, ts, values[i]!);
     });
@@ -294,17 +305,16 @@ export class ScrapeLoop {
     });
   }
 
-  private appendSamples(samples: readonly ScrapedSample[], ts: number): { added: number; refused: number } {
+  private appendSamples(
+    samples: readonly ScrapedSample[],
+    ts: number,
+  ): { added: number; refused: number; kept: number } {
     const { limits } = this.o;
-    if (limits.sample_limit > 0 && samples.length > limits.sample_limit) {
-      throw new LimitError(
-        'sample_limit',
-        `sample limit exceeded: ${samples.length} > ${limits.sample_limit}`,
-      );
-    }
     const round = this.round;
+    this.newKeys.length = 0;
     let added = 0;
     let refused = 0;
+    let kept = 0;
     for (const s of samples) {
       const key = labelsKey(s.labels);
       let e = this.cache.get(key);
@@ -313,13 +323,24 @@ export class ScrapeLoop {
         continue;
       }
       if (!e) {
-        const labels = this.mergeLabels(s.labels);
-        this.checkLabelLimits(labels);
-        e = { labels, ref: 0, seen: round, tracked: true };
+        // As in Prometheus: target labels first, then metric_relabel_configs, then the label limits.
+        const labels = relabel(this.mergeLabels(s.labels), this.o.metricRelabel);
+        if (labels !== null) this.checkLabelLimits(labels);
+        e = { labels, ref: 0, seen: round, tracked: labels !== null };
         this.cache.set(key, e);
-        added++;
+        this.newKeys.push(key);
+        if (labels !== null) added++;
       }
       e.seen = round;
+      if (e.labels === null) continue;
+      // The limit counts what survives relabelling, as in Prometheus.
+      if (limits.sample_limit > 0 && ++kept > limits.sample_limit) {
+        throw new LimitError(
+          'sample_limit',
+          `sample limit exceeded: more than ${limits.sample_limit} samples`,
+        );
+      }
+      if (limits.sample_limit === 0) kept++;
       const own = this.o.honorTimestamps && s.timestamp !== undefined;
       e.tracked = !own || this.o.trackTimestampsStaleness;
       try {
@@ -330,14 +351,14 @@ export class ScrapeLoop {
       }
     }
     this.writeStaleness(ts, round);
-    return { added, refused };
+    return { added, refused, kept };
   }
 
   /** Marks every cached series not seen in `round` stale at `ts` and forgets it. */
   private writeStaleness(ts: number, round: number): void {
     for (const [key, e] of this.cache) {
       if (e.seen === round) continue;
-      if (e.tracked) this.safeAppend(e.ref, e.labels, ts, STALE_NAN);
+      if (e.tracked && e.labels !== null) this.safeAppend(e.ref, e.labels, ts, STALE_NAN);
       this.cache.delete(key);
     }
   }

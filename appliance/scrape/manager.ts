@@ -6,6 +6,7 @@ import { HOST_JOB_NAME } from '../config/defaults.ts';
 import { formatDuration } from '../config/duration.ts';
 import { scrapeConfigFingerprint, staticTargetGroups } from '../config/load.ts';
 import type { Labels } from '../model/labels.ts';
+import { compileRelabel } from '../model/relabel.ts';
 import { labelsFromRecord, labelsKey, labelsToRecord } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import type { Appendable } from '../storage/interface.ts';
@@ -213,6 +214,7 @@ export class ScrapeManager {
       honorLabels: sc?.honor_labels ?? false,
       honorTimestamps: sc?.honor_timestamps ?? true,
       trackTimestampsStaleness: sc?.track_timestamps_staleness ?? false,
+      metricRelabel: (sc?.metric_relabel_configs ?? []).map(compileRelabel),
       clock: this.o.clock,
       logger: this.o.logger,
       classify: classifyScrapeError,

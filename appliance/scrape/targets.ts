@@ -5,6 +5,7 @@ import type { ScrapeConfig } from '../config/schema.ts';
 import { formatDuration } from '../config/duration.ts';
 import type { Labels } from '../model/labels.ts';
 import { LabelsBuilder } from '../model/labels.ts';
+import { compileRelabel, relabel } from '../model/relabel.ts';
 import type { TargetGroup } from '../model/target.ts';
 import {
   ADDRESS_LABEL,
@@ -40,9 +41,10 @@ export function buildTargets(
 ): { targets: Target[]; dropped: DroppedTarget[] } {
   const targets: Target[] = [];
   const dropped: DroppedTarget[] = [];
+  const rules = sc.relabel_configs.map(compileRelabel);
   for (const g of groups) {
     for (const t of g.targets) {
-      const b = new LabelsBuilder();
+      let b = new LabelsBuilder();
       for (const [k, v] of Object.entries(g.labels)) b.set(k, v);
       for (const [k, v] of Object.entries(t)) b.set(k, v);
       // The job's settings, unless discovery set them (as Prometheus does).
@@ -59,6 +61,12 @@ export function buildTargets(
         if (first !== undefined && !b.has(PARAM_LABEL_PREFIX + name)) b.set(PARAM_LABEL_PREFIX + name, first);
       }
       const discovered = b.labels();
+      const relabelled = relabel(discovered, rules);
+      if (relabelled === null) {
+        dropped.push({ discoveredLabels: discovered, reason: 'dropped by relabel_configs' });
+        continue;
+      }
+      b = new LabelsBuilder(relabelled);
       const address = b.get(ADDRESS_LABEL);
       if (address === '') {
         dropped.push({ discoveredLabels: discovered, reason: 'no address' });

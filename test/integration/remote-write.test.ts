@@ -235,6 +235,7 @@ test('a sender configured for remote write 2.0 detects that Prometheus 2.42 spea
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     shards: 1,
+    writeRelabel: [],
     protobufMessage: 'io.prometheus.write.v2.Request',
     catchUp: 'oldest-first',
     backfillWindows: [],

@@ -141,6 +141,8 @@ describe('loadConfig: valid files', () => {
         enable_http2: true,
       },
       static_configs: [],
+      relabel_configs: [],
+      metric_relabel_configs: [],
     });
     assert.deepEqual({ ...c, scrape_configs: [] }, defaultConfig());
   });
@@ -446,12 +448,10 @@ global:
   evaluation_interval: 15s
 rule_files: [a.yml]
 alerting: {}
-remote_write: [{url: 'http://x', write_relabel_configs: []}]
+remote_write: [{url: 'http://x', metadata_config: {}}]
 storage: {tsdb: {out_of_order_time_window: 1h}}
 scrape_configs:
   - job_name: j
-    relabel_configs:
-    metric_relabel_configs: []
     file_sd_configs: [{files: [a.json]}]
     kubernetes_sd_configs: []
     made_up_sd_configs: []
@@ -467,10 +467,8 @@ scrape_configs:
       'global.evaluation_interval',
       'rule_files',
       'alerting',
-      'remote_write[0].write_relabel_configs',
+      'remote_write[0].metadata_config',
       'storage.tsdb',
-      'scrape_configs[0].relabel_configs',
-      'scrape_configs[0].metric_relabel_configs',
       'scrape_configs[0].file_sd_configs',
       'scrape_configs[0].kubernetes_sd_configs',
       'scrape_configs[0].made_up_sd_configs',
@@ -484,7 +482,7 @@ scrape_configs:
     ]) {
       expectIssue(issues, path, /^not supported yet$/);
     }
-    assert.equal(issues.length, 17);
+    assert.equal(issues.length, 15);
   });
 
   it('names the path of wrong types', () => {
@@ -836,7 +834,7 @@ scrape_configs:
   - job_name: pos
     scrape_interval: 15s
     scrape_timeout: 20s
-    relabel_configs: []
+    proxy_url: http://proxy
     basic_auth: {username: u, password: ${SECRET}, password_file: pw}
   - job_name: pos
     scheme: ftp
@@ -856,7 +854,7 @@ host: {scrape_interval: 0}
       ['rule_files', 5],
       ['bogus', 6],
       ['scrape_configs[0].scrape_timeout', 10],
-      ['scrape_configs[0].relabel_configs', 11],
+      ['scrape_configs[0].proxy_url', 11],
       ['scrape_configs[0].basic_auth.password_file', 12],
       ['scrape_configs[1].job_name', 13],
       ['scrape_configs[1].scheme', 14],

@@ -58,11 +58,11 @@ describe('schema', () => {
   });
 
   it('reports an unsupported key even when its YAML value is empty', () => {
-    const r = scrapeConfigSchema.safeParse({ job_name: 'a', relabel_configs: undefined });
+    const r = scrapeConfigSchema.safeParse({ job_name: 'a', proxy_url: undefined });
     assert.equal(r.success, false);
     assert.deepEqual(
       r.error?.issues.map((i) => [i.path, i.message]),
-      [[['relabel_configs'], 'not supported yet']],
+      [[['proxy_url'], 'not supported yet']],
     );
   });
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { labelsFromRecord } from '../../../appliance/model/labels.ts';
 import { silentLogger } from '../../../appliance/model/logger.ts';
 import { STALE_NAN, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
+import { compileRelabel, RELABEL_DEFAULTS } from '../../../appliance/model/relabel.ts';
 import { HttpWriteClient } from '../../../appliance/remote/client.ts';
 import type { SenderOptions } from '../../../appliance/remote/sender.ts';
 import { RemoteSender } from '../../../appliance/remote/sender.ts';
@@ -110,6 +111,7 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     shards: 1,
+    writeRelabel: [],
     protobufMessage: 'prometheus.WriteRequest',
     catchUp: 'oldest-first',
     backfillWindows: [],
@@ -445,6 +447,41 @@ test('shards send in parallel, bounded, and keep each series in timestamp order'
   } finally {
     server.closeAllConnections();
     server.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('write_relabel_configs apply after external labels; dropped series are not sent', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 204 }]);
+  try {
+    fill(db, 5);
+    const s = sender(db, rx.url, clock.now, {
+      writeRelabel: [
+        compileRelabel({
+          ...RELABEL_DEFAULTS,
+          source_labels: ['__name__'],
+          regex: 'pos_.*',
+          action: 'drop',
+          modulus: 0,
+          target_label: '',
+        }),
+        compileRelabel({ ...RELABEL_DEFAULTS, source_labels: ['store'], target_label: 'site', modulus: 0 }),
+      ],
+    });
+    s.start();
+    await until(() => s.status().samplesSent === 20);
+    await new Promise((r) => setTimeout(r, 50));
+    await s.stop();
+    const names = new Set(
+      rx.received.flatMap((r) => r.series.map((x) => x.labels.map((l) => `${l.name}=${l.value}`).join(','))),
+    );
+    assert.deepEqual([...names], ['__name__=up,instance=till-1,job=pos,site=s001,store=s001']);
+  } finally {
+    rx.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

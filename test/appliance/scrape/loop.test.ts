@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { labelsFromRecord, labelsToRecord } from '../../../appliance/model/labels.ts';
 import { newMatcher } from '../../../appliance/model/matcher.ts';
 import { isStaleNaN } from '../../../appliance/model/sample.ts';
+import { compileRelabel, RELABEL_DEFAULTS } from '../../../appliance/model/relabel.ts';
 import { silentLogger } from '../../../appliance/model/logger.ts';
 import type { ScrapedSample, Scraper, ScrapeOutcome } from '../../../appliance/scrape/loop.ts';
 import { ScrapeLoop, systemClock } from '../../../appliance/scrape/loop.ts';
@@ -12,6 +13,7 @@ import type { Tsdb } from '../../../appliance/tsdb/db.ts';
 import { fakeClock, openTsdb, tempDir } from '../tsdb/helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 12);
+const RULE = { source_labels: [], modulus: 0, target_label: '', ...RELABEL_DEFAULTS };
 
 /** A scraper that replays scripted outcomes: a list of samples, or an Error to throw. */
 class ScriptedScraper implements Scraper {
@@ -55,6 +57,7 @@ function setup(
     honorLabels: false,
     honorTimestamps: true,
     trackTimestampsStaleness: false,
+    metricRelabel: [],
     clock: systemClock,
     logger: silentLogger,
     classify: () => 'other',
@@ -249,5 +252,46 @@ test('NaN and infinities are stored; a target removed for good gets staleness ma
     assert.ok(series(db, 'up')[0]!.points.at(-1)!.stale);
   } finally {
     done();
+  }
+});
+
+test('metric_relabel_configs drop and rewrite series before storage; post-relabelling count and limit follow', async () => {
+  const rules = [
+    compileRelabel({ ...RULE, source_labels: ['__name__'], regex: 'go_.*', action: 'drop' }),
+    compileRelabel({ ...RULE, source_labels: ['till'], target_label: 'register', replacement: 'r$1' }),
+    compileRelabel({ ...RULE, regex: 'till', action: 'labeldrop' }),
+  ];
+  const body = [
+    s({ __name__: 'go_goroutines' }, 10),
+    s({ __name__: 'go_threads' }, 4),
+    s({ __name__: 'pos_sales_total', till: '7' }, 5),
+  ];
+  const { db, loop, done } = setup([body, body], { metricRelabel: rules });
+  try {
+    await loop.scrapeOnce(T0);
+    await loop.scrapeOnce(T0 + 15_000);
+    assert.equal(series(db, 'go_goroutines').length, 0);
+    assert.deepEqual(series(db, 'pos_sales_total')[0]!.labels, {
+      __name__: 'pos_sales_total',
+      instance: 'pos1:9100',
+      job: 'pos',
+      register: 'r7',
+    });
+    assert.equal(series(db, 'scrape_samples_scraped')[0]!.points[0]!.v, 3);
+    assert.equal(series(db, 'scrape_samples_post_metric_relabeling')[0]!.points[0]!.v, 1);
+    assert.equal(series(db, 'scrape_series_added')[0]!.points[1]!.v, 0, 'cached, dropped ones included');
+  } finally {
+    done();
+  }
+  // sample_limit counts what survives relabelling: 1 kept sample is within a limit of 1.
+  const limited = setup([body], {
+    metricRelabel: rules,
+    limits: { sample_limit: 1, label_limit: 0, label_name_length_limit: 0, label_value_length_limit: 0 },
+  });
+  try {
+    await limited.loop.scrapeOnce(T0);
+    assert.equal(limited.loop.getStatus().health, 'up');
+  } finally {
+    limited.done();
   }
 });
