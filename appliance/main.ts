@@ -193,6 +193,7 @@ export class Appliance {
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
         shards: rw.queue_config.max_shards,
         writeRelabel: rw.write_relabel_configs.map(compileRelabel),
+        estimateSince: (t) => this.tsdb.estimateSince(t),
         protobufMessage: rw.protobuf_message,
         catchUp: rw.store_and_forward.catch_up,
         backfillWindows: rw.store_and_forward.backfill_windows,

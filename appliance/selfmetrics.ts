@@ -260,6 +260,12 @@ export function selfMetricFamilies(input: SelfMetricsInput): Family[] {
       ),
     },
     {
+      name: 'storewatch_remote_backlog_samples',
+      help: 'Samples stored but not yet delivered (estimated).',
+      type: 'gauge',
+      samples: perDest((r) => r.backlogSamples),
+    },
+    {
       name: 'storewatch_remote_sent_through_timestamp_seconds',
       help: 'Every stored sample up to this time was delivered.',
       type: 'gauge',

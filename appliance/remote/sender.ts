@@ -46,6 +46,8 @@ export interface SenderOptions {
   readonly stepMs: number;
   /** The cursor is written at most this often (each write costs a page on flash). */
   readonly cursorSaveIntervalMs: number;
+  /** Estimates what is stored after a time (the backlog figures of the status page); absent: not shown. */
+  readonly estimateSince?: (t: number) => { samples: number; bytes: number };
   /** write_relabel_configs, compiled; applied after external labels. A dropped series is not sent. */
   readonly writeRelabel: readonly CompiledRelabel[];
   /** Requests in flight at once; series are split over them by label hash (Prometheus's max_shards). */
@@ -100,6 +102,13 @@ export interface SenderStatus {
   readonly sentThrough: number | null;
   /** live-first while catching up: how far live data got; null otherwise. */
   readonly liveThrough: number | null;
+  /** Stored but not yet delivered (estimated; compressed chunk bytes on disk, not wire bytes). */
+  readonly backlogSamples: number | null;
+  readonly backlogBytes: number | null;
+  /** Samples per second delivered, smoothed over about a minute. */
+  readonly drainRate: number;
+  /** Seconds until caught up at the current drain rate; null when not draining or nothing is behind. */
+  readonly etaSeconds: number | null;
   readonly lastSuccess: number | null;
   readonly lastError: string;
   readonly lastErrorTime: number | null;
@@ -141,6 +150,7 @@ export class RemoteSender {
   private running: Promise<void> | null = null;
   private cursor: number | null;
   private lastCursorSave = 0;
+  private readonly rate = { value: 0, at: 0, sent: 0 };
   private readonly limiter: ByteRateLimiter | null;
   private useV2: boolean;
   /** live-first only: where live sending started, and how far it got; null when not split. */
@@ -183,6 +193,7 @@ export class RemoteSender {
       state: this.st.state,
       sentThrough: this.cursor,
       liveThrough: this.live?.cursor ?? null,
+      ...this.backlog(),
       lastSuccess: this.st.lastSuccess,
       lastError: this.st.lastError,
       lastErrorTime: this.st.lastErrorTime,
@@ -191,6 +202,27 @@ export class RemoteSender {
       requests: this.st.requests,
       retries: this.st.retries,
       samplesDropped: { ...this.st.dropped },
+    };
+  }
+
+  private backlog(): Pick<SenderStatus, 'backlogSamples' | 'backlogBytes' | 'drainRate' | 'etaSeconds'> {
+    const now = this.o.now();
+    // Smooth the delivery rate over about a minute: an EWMA updated whenever the status is read.
+    const dt = (now - this.rate.at) / 1000;
+    if (dt >= 1) {
+      const inst = (this.st.samplesSent - this.rate.sent) / dt;
+      const alpha = Math.min(1, dt / 60);
+      this.rate.value = this.rate.value * (1 - alpha) + inst * alpha;
+      this.rate.at = now;
+      this.rate.sent = this.st.samplesSent;
+    }
+    const est = this.o.estimateSince && this.cursor !== null ? this.o.estimateSince(this.cursor) : null;
+    const behind = est !== null && est.samples > 0 && this.cursor! < now - CATCH_UP_THRESHOLD_MS;
+    return {
+      backlogSamples: est?.samples ?? null,
+      backlogBytes: est?.bytes ?? null,
+      drainRate: this.rate.value,
+      etaSeconds: behind && this.rate.value > 0 ? est.samples / this.rate.value : null,
     };
   }
 

@@ -1037,6 +1037,38 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       .run(name, sentThrough);
   }
 
+  /**
+   * Roughly how much is stored after `t`: whole windows from the windows table, a share of the window that
+   * holds `t`, plus the samples still in head chunks. For the backlog figures of remote write; not exact.
+   */
+  estimateSince(t: number): { samples: number; bytes: number } {
+    const rows = this.db
+      .prepare('SELECT window, samples, bytes FROM windows WHERE (window + 1) * ? > ?')
+      .all(WINDOW_MS, t) as { window: number; samples: number; bytes: number }[];
+    let samples = 0;
+    let bytes = 0;
+    for (const r of rows) {
+      const start = r.window * WINDOW_MS;
+      const share = t <= start ? 1 : (start + WINDOW_MS - t) / WINDOW_MS;
+      samples += r.samples * share;
+      bytes += r.bytes * share;
+    }
+    for (const s of this.byRef.values()) {
+      const h = s.head;
+      if (h && h.count > 0 && h.maxt > t) {
+        samples += h.count;
+        bytes += h.byteLength;
+      }
+    }
+    for (const { c } of this.pending) {
+      if (c.maxt > t) {
+        samples += c.samples;
+        bytes += c.data?.length ?? 0;
+      }
+    }
+    return { samples: Math.round(samples), bytes: Math.round(bytes) };
+  }
+
   deleteCursor(name: string): void {
     if (this.closed) return;
     this.db.prepare('DELETE FROM remote_cursors WHERE name = ?').run(name);

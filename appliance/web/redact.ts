@@ -98,6 +98,10 @@ export function copyRemote(r: RemoteStatus): RemoteStatus {
     samplesDropped: Object.fromEntries(
       Object.entries(r.samplesDropped).map(([k, v]) => [redactCredentials(k), Number(v)]),
     ),
+    backlogSamples: r.backlogSamples === null ? null : Number(r.backlogSamples),
+    backlogBytes: r.backlogBytes === null ? null : Number(r.backlogBytes),
+    drainRate: Number(r.drainRate),
+    etaSeconds: r.etaSeconds === null ? null : Number(r.etaSeconds),
   };
 }
 

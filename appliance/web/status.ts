@@ -76,6 +76,13 @@ export interface RemoteStatus {
   readonly retries: number;
   /** Samples given up on, by reason (e.g. http_4xx, too_old). */
   readonly samplesDropped: Readonly<Record<string, number>>;
+  /** Stored but not yet delivered, estimated; null when unknown. Bytes are compressed bytes on disk. */
+  readonly backlogSamples: number | null;
+  readonly backlogBytes: number | null;
+  /** Samples per second delivered, smoothed over about a minute. */
+  readonly drainRate: number;
+  /** Seconds until caught up at the current drain rate; null when not catching up or not draining. */
+  readonly etaSeconds: number | null;
 }
 
 /**

@@ -367,6 +367,30 @@ export function renderView(data: Overview, nowMs: number): View {
               ? 'none since start'
               : h('span', null, ago(r.lastSuccess), h('small', null, stamp(r.lastSuccess))),
           ),
+          kv(
+            'Queued',
+            r.backlogSamples === null
+              ? 'unknown'
+              : h(
+                  'span',
+                  null,
+                  `≈ ${num(r.backlogSamples)} samples`,
+                  h('small', null, `${bytes(r.backlogBytes ?? 0)} stored`),
+                ),
+          ),
+          kv(
+            'Draining',
+            h(
+              'span',
+              null,
+              `${num(Math.round(r.drainRate))}/s`,
+              h(
+                'small',
+                null,
+                r.etaSeconds === null ? 'no catch-up running' : `caught up in ≈ ${dur(r.etaSeconds)}`,
+              ),
+            ),
+          ),
           kv('Samples sent', num(r.samplesSent)),
           kv('Data sent', bytes(r.bytesSent)),
           kv('Retries', num(r.retries)),

@@ -88,6 +88,10 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
         requests: 3,
         retries: 1,
         samplesDropped: { http_4xx: 2 },
+        backlogSamples: 5000,
+        backlogBytes: 9000,
+        drainRate: 12.5,
+        etaSeconds: 400,
       },
     ],
     io: { writeBytes: 1, readBytes: 2, wchar: 3, rchar: 4 },
@@ -106,6 +110,7 @@ test('the families report storage, scrape and I/O figures and pass promtool chec
     /^storewatch_remote_samples_dropped_total\{destination="central",reason="http_4xx"\} 2$/m,
   );
   assert.doesNotMatch(text, /storewatch_remote_last_success_timestamp_seconds\{/);
+  assert.match(text, /^storewatch_remote_backlog_samples\{destination="central"\} 5000$/m);
   const lint = await promtoolCheckMetrics(text);
   assert.equal(lint.code, 0, lint.output);
 });

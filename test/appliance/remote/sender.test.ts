@@ -486,3 +486,25 @@ test('write_relabel_configs apply after external labels; dropped series are not 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the status estimates the backlog from the store and the drain rate from deliveries', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const down = await receiver([{ status: 503 }]);
+  try {
+    fill(db, 10); // 80 samples
+    const s = sender(db, down.url, clock.now, { estimateSince: (t) => db.estimateSince(t) });
+    db.saveCursor('central', T0 - 1);
+    const fresh = sender(db, down.url, clock.now, { estimateSince: (t) => db.estimateSince(t) });
+    const st = fresh.status();
+    assert.equal(st.backlogSamples, 80, 'everything after the cursor is queued');
+    assert.ok((st.backlogBytes ?? 0) > 0);
+    assert.equal(st.etaSeconds, null, 'nothing drains yet');
+    void s;
+  } finally {
+    down.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

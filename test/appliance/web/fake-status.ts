@@ -44,6 +44,10 @@ export function destination(nowMs: number, over: Partial<RemoteStatus> = {}): Re
     bytesSent: 45_678_901,
     retries: 0,
     samplesDropped: {},
+    backlogSamples: 1200,
+    backlogBytes: 2048,
+    drainRate: 340,
+    etaSeconds: null,
     ...over,
   };
 }

@@ -442,7 +442,11 @@ test('destination JSON keeps only the documented fields and redacts credentials'
   const { json } = await getJson('/api/v1/status/overview');
   const r = json.data.remote[0];
   assert.deepEqual(Object.keys(r).sort(), [
+    'backlogBytes',
+    'backlogSamples',
     'bytesSent',
+    'drainRate',
+    'etaSeconds',
     'lastError',
     'lastErrorTime',
     'lastSuccess',
