@@ -11,7 +11,8 @@ import type { Logger } from './model/logger.ts';
 import { openSqlite } from './native.ts';
 import { HostCollector, systemInformationSource } from './scrape/host.ts';
 import { HttpScrapeClient } from './scrape/http.ts';
-import type { LoopClock } from './scrape/loop.ts';
+import type { FamilyMetadata, LoopClock } from './scrape/loop.ts';
+import type { WireMetadata } from './remote/wire.ts';
 import { systemClock } from './scrape/loop.ts';
 import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
@@ -194,6 +195,7 @@ export class Appliance {
         shards: rw.queue_config.max_shards,
         writeRelabel: rw.write_relabel_configs.map(compileRelabel),
         estimateSince: (t) => this.tsdb.estimateSince(t),
+        metadata: () => wireMetadata(this.scrape.metadata()),
         protobufMessage: rw.protobuf_message,
         catchUp: rw.store_and_forward.catch_up,
         backfillWindows: rw.store_and_forward.backfill_windows,
@@ -268,6 +270,26 @@ export function evictionPriority(
       if (r.tests.every((t) => t.re.test(getLabel(labels, t.name)))) return r.priority;
     return null;
   };
+}
+
+const WIRE_TYPES = new Set([
+  'counter',
+  'gauge',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'info',
+  'stateset',
+]);
+
+/** Scrape metadata in remote write's terms (text format's "untyped" is remote write's "unknown"). */
+function wireMetadata(m: ReadonlyMap<string, FamilyMetadata>): Map<string, WireMetadata> {
+  const out = new Map<string, WireMetadata>();
+  for (const [family, md] of m) {
+    const type = (WIRE_TYPES.has(md.type) ? md.type : 'unknown') as WireMetadata['type'];
+    out.set(family, { family, type, help: md.help, unit: md.unit });
+  }
+  return out;
 }
 
 /** Reads /proc/self/io, or null off Linux. */

@@ -10,7 +10,7 @@ import type { CompiledRelabel } from '../model/relabel.ts';
 import { relabel } from '../model/relabel.ts';
 import type { CursorStore, Queryable } from '../storage/interface.ts';
 import type { WriteClient, WriteResult } from './client.ts';
-import type { WireSeries } from './wire.ts';
+import type { WireMetadata, WireSeries } from './wire.ts';
 import {
   encodeWriteRequestV1,
   encodeWriteRequestV2,
@@ -46,6 +46,8 @@ export interface SenderOptions {
   readonly stepMs: number;
   /** The cursor is written at most this often (each write costs a page on flash). */
   readonly cursorSaveIntervalMs: number;
+  /** Metric metadata by family name, sent with remote write 2.0 requests; absent: none. */
+  readonly metadata?: () => ReadonlyMap<string, WireMetadata>;
   /** Estimates what is stored after a time (the backlog figures of the status page); absent: not shown. */
   readonly estimateSince?: (t: number) => { samples: number; bytes: number };
   /** write_relabel_configs, compiled; applied after external labels. A dropped series is not sent. */
@@ -441,7 +443,9 @@ export class RemoteSender {
    */
   private async send(batch: readonly WireSeries[], samples: number, signal: AbortSignal): Promise<boolean> {
     let v2 = this.useV2;
-    let body = snappyCompress(v2 ? encodeWriteRequestV2(batch) : encodeWriteRequestV1(batch));
+    let body = snappyCompress(
+      v2 ? encodeWriteRequestV2(batch, this.o.metadata?.()) : encodeWriteRequestV1(batch),
+    );
     let backoff = this.o.minBackoffMs;
     for (;;) {
       if (signal.aborted) return false;

@@ -23,6 +23,15 @@ export interface ScrapeOutcome {
   readonly samples: readonly ScrapedSample[];
   /** Bytes received (after decompression), for the status page and self-monitoring. */
   readonly bytes: number;
+  /** # TYPE / # HELP / # UNIT of the families in the response, keyed by family name. */
+  readonly metadata?: ReadonlyMap<string, FamilyMetadata>;
+}
+
+/** What a scrape said about one metric family. */
+export interface FamilyMetadata {
+  readonly type: string;
+  readonly help: string;
+  readonly unit: string;
 }
 
 /**
@@ -109,6 +118,8 @@ export interface ScrapeLoopOptions {
   /** Classifies a scrape error into a short reason label (timeout, connection_refused, parse ...). */
   readonly classify: (err: unknown) => FailureReason;
   readonly onRound?: (report: RoundReport) => void;
+  /** Told the metadata of every successful scrape (remote write 2.0 sends it with the series). */
+  readonly onMetadata?: (metadata: ReadonlyMap<string, FamilyMetadata>) => void;
 }
 
 interface CacheEntry {
@@ -275,6 +286,7 @@ export class ScrapeLoop {
       }
     }
     const ok = error === null;
+    if (ok && outcome?.metadata) this.o.onMetadata?.(outcome.metadata);
     if (!ok) this.writeStaleness(ts, -1);
     const values = [ok ? 1 : 0, durationSeconds, scraped, ok ? postRelabel : 0, added];
     this.synthetic.forEach((s, i) => {

@@ -13,7 +13,14 @@ import type { Appendable } from '../storage/interface.ts';
 import type { HostCollector } from './host.ts';
 import type { HttpScrapeClient } from './http.ts';
 import { ScrapeHttpError } from './http.ts';
-import type { FailureReason, LoopClock, RoundReport, ScrapeOutcome, Scraper } from './loop.ts';
+import type {
+  FailureReason,
+  FamilyMetadata,
+  LoopClock,
+  RoundReport,
+  ScrapeOutcome,
+  Scraper,
+} from './loop.ts';
 import { ScrapeLoop } from './loop.ts';
 import type { DroppedTarget, Target } from './targets.ts';
 import { buildTargets } from './targets.ts';
@@ -47,7 +54,7 @@ export class HttpTargetScraper implements Scraper {
       signal,
     });
     const parsed = parseExposition(res.body, formatFromContentType(res.contentType));
-    return { samples: parsed.samples, bytes: res.body.length };
+    return { samples: parsed.samples, bytes: res.body.length, metadata: parsed.metadata };
   }
 }
 
@@ -59,7 +66,7 @@ export class HostScraper implements Scraper {
   }
   async scrape(signal: AbortSignal): Promise<ScrapeOutcome> {
     const c = await this.collector.collect(signal);
-    return { samples: c.samples, bytes: 0 };
+    return { samples: c.samples, bytes: 0, metadata: c.metadata };
   }
 }
 
@@ -117,6 +124,8 @@ export class ScrapeManager {
   private readonly o: ScrapeManagerOptions;
   private readonly pools = new Map<string, Pool>();
   private readonly stats = new Map<string, JobStats>();
+  /** The latest metadata per metric family, from every target (the newest scrape wins). */
+  private readonly meta = new Map<string, FamilyMetadata>();
   private stopped = false;
 
   constructor(o: ScrapeManagerOptions) {
@@ -219,6 +228,9 @@ export class ScrapeManager {
       logger: this.o.logger,
       classify: classifyScrapeError,
       onRound: (r) => this.record(job, r),
+      onMetadata: (m) => {
+        for (const [family, md] of m) this.meta.set(family, md);
+      },
     });
   }
 
@@ -265,6 +277,10 @@ export class ScrapeManager {
     const out: { job: string; target: DroppedTarget }[] = [];
     for (const [job, pool] of this.pools) for (const d of pool.dropped) out.push({ job, target: d });
     return out;
+  }
+
+  metadata(): ReadonlyMap<string, FamilyMetadata> {
+    return this.meta;
   }
 
   jobStats(): ReadonlyMap<string, JobStats> {

@@ -11,7 +11,11 @@ import { compileRelabel, RELABEL_DEFAULTS } from '../../../appliance/model/relab
 import { HttpWriteClient } from '../../../appliance/remote/client.ts';
 import type { SenderOptions } from '../../../appliance/remote/sender.ts';
 import { RemoteSender } from '../../../appliance/remote/sender.ts';
-import { decodeWriteRequestV1, snappyDecompress } from '../../../appliance/remote/wire.ts';
+import {
+  decodeWriteRequestV1,
+  decodeWriteRequestV2,
+  snappyDecompress,
+} from '../../../appliance/remote/wire.ts';
 import type { Tsdb } from '../../../appliance/tsdb/db.ts';
 import { fakeClock, openTsdb, tempDir } from '../tsdb/helpers.ts';
 
@@ -504,6 +508,48 @@ test('the status estimates the backlog from the store and the drain rate from de
     void s;
   } finally {
     down.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('remote write 2.0 to a receiver that speaks it: symbols, metadata and written counts, no fallback', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const got: ReturnType<typeof decodeWriteRequestV2>['series'] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      assert.match(String(req.headers['content-type']), /proto=io\.prometheus\.write\.v2\.Request/);
+      const series = decodeWriteRequestV2(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series;
+      got.push(...series);
+      const n = series.reduce((a, s) => a + s.samples.length, 0);
+      res.writeHead(204, { 'X-Prometheus-Remote-Write-Samples-Written': String(n) });
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  try {
+    fill(db, 5);
+    const s = sender(db, url, clock.now, {
+      protobufMessage: 'io.prometheus.write.v2.Request',
+      metadata: () =>
+        new Map([
+          ['pos_sales', { family: 'pos_sales', type: 'counter' as const, help: 'Sales rung up.', unit: '' }],
+        ]),
+    });
+    s.start();
+    await until(() => s.status().samplesSent === 40);
+    await s.stop();
+    const sales = got.find((x) => x.labels.some((l) => l.value === 'pos_sales_total'))!;
+    assert.deepEqual(sales.metadata, { type: 'counter', help: 'Sales rung up.', unit: '' });
+    assert.equal(s.status().retries, 0, 'no retries, no fallback to 1.0');
+  } finally {
+    server.closeAllConnections();
+    server.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
