@@ -134,6 +134,11 @@ export interface DailyWindow {
   readonly end: number;
 }
 
+/** Resolves on the next turn of the event loop, after pending I/O and timers. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** A stable shard for a label set (FNV-1a over names and values). */
 function shardOf(labels: Labels, shards: number): number {
   let h = 2166136261;
@@ -263,7 +268,8 @@ export class RemoteSender {
           const c = await this.advance(this.live.cursor, upper, signal);
           if (c === null) return;
           this.live.cursor = c;
-          progressed = true;
+          // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
+          if (c < upper) progressed = true;
         }
         if (inWindow && this.cursor !== null) {
           const c = await this.advance(this.cursor, this.live.start - 1, signal);
@@ -281,13 +287,17 @@ export class RemoteSender {
         const c = await this.advance(this.cursor ?? -Infinity, upper, signal);
         if (c === null) return; // Aborted mid-step: the cursor still points before this step.
         this.cursor = c;
-        progressed = true;
+        // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
+        progressed = c < upper;
         this.saveCursor(false);
       }
       if (!progressed) {
         this.st.state = behind && !inWindow ? 'waiting_for_window' : 'idle';
         this.saveCursor(false);
         await this.o.sleep(this.o.batchSendDeadlineMs, signal);
+      } else {
+        // Catching up: give scrapes, the web server and timers a turn between steps.
+        await yieldToEventLoop();
       }
     }
   }
@@ -297,9 +307,7 @@ export class RemoteSender {
     // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
     const start = from === -Infinity ? this.oldest(limit, Number.MIN_SAFE_INTEGER) : from + 1;
     if (start === null) return limit;
-    // Far behind (after an outage) read larger steps: fewer index passes over every series.
-    const step = limit - start > 30 * this.o.stepMs ? 10 * this.o.stepMs : this.o.stepMs;
-    const end = Math.min(limit, start + step - 1);
+    const end = Math.min(limit, start + this.o.stepMs - 1);
     const selected = this.o.storage.querier().select(ALL_SERIES, start, end);
     if (selected.length === 0) {
       // A gap (appliance down, or data retention already removed): jump to the next stored sample.
@@ -374,7 +382,10 @@ export class RemoteSender {
       samples: 0,
     }));
     const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
+    let visited = 0;
     for (const s of series) {
+      // Building a step's batches is synchronous work; let scrapes run every few hundred series.
+      if (++visited % 500 === 0) await yieldToEventLoop();
       const labels = relabel(this.withExternalLabels(s.labels), this.o.writeRelabel);
       if (labels === null) continue;
       const shard = shards === 1 ? 0 : shardOf(labels, shards);

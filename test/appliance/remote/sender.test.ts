@@ -185,7 +185,7 @@ test('400 is dropped and counted, never retried; 500 is retried with backoff unt
   const bad = await receiver([{ status: 400, body: 'out of order sample' }]);
   try {
     fill(db, 5);
-    const s = sender(db, bad.url, clock.now, { maxSamplesPerSend: 1000 });
+    const s = sender(db, bad.url, clock.now, { maxSamplesPerSend: 1000, stepMs: 3600_000 });
     s.start();
     await until(() => (s.status().samplesDropped.http_4xx ?? 0) === 40);
     await s.stop();
@@ -205,7 +205,7 @@ test('400 is dropped and counted, never retried; 500 is retried with backoff unt
   ]);
   try {
     fill(db2, 5);
-    const s = sender(db2, flaky.url, clock.now, { maxSamplesPerSend: 1000 });
+    const s = sender(db2, flaky.url, clock.now, { maxSamplesPerSend: 1000, stepMs: 3600_000 });
     s.start();
     await until(() => s.status().samplesSent === 40);
     await s.stop();
