@@ -11,6 +11,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  freePort,
+  procStat,
+  realNodeExporterBody,
+  renderTarget,
+  targetLines,
+  waitUp,
+  which,
+} from './bench-targets.ts';
 import { NODE_RUNTIME_FLAGS } from '../firmware/node-flags.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -27,110 +36,9 @@ const INTERVAL = Number(args.interval);
 const TARGETS = Number(args.targets);
 const SERIES_PER_TARGET = 1000;
 
-function which(bin: string): string {
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/usr/local/bin']) {
-    const p = path.join(dir, bin);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`${bin} not found: run bash scripts/install-test-peers.sh`);
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitUp(url: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      if (r.ok) return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > end) throw new Error(`${url} not ready`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** One real node_exporter body, the template of every target. */
-async function realBody(dir: string): Promise<string> {
-  const port = await freePort();
-  const p = spawn(
-    which('prometheus-node-exporter'),
-    [`--web.listen-address=127.0.0.1:${port}`, '--no-collector.systemd'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  try {
-    await waitUp(`http://127.0.0.1:${port}/metrics`, 15_000);
-    const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    fs.writeFileSync(path.join(dir, 'node_exporter.txt'), body);
-    return body;
-  } finally {
-    p.kill('SIGKILL');
-  }
-}
-
-interface Line {
-  readonly head: string; // series text up to the value
-  value: number;
-  readonly counter: boolean;
-}
-
-/** Replicates the template's sample lines (label replica="rN") until a target has ~1,000 series. */
-function targetLines(body: string): Line[] {
-  const samples = body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  const replicas = Math.max(1, Math.ceil(SERIES_PER_TARGET / samples.length));
-  const out: Line[] = [];
-  for (let r = 0; r < replicas && out.length < SERIES_PER_TARGET; r++) {
-    for (const l of samples) {
-      if (out.length >= SERIES_PER_TARGET) break;
-      const sp = l.lastIndexOf(' ');
-      const series = l.slice(0, sp);
-      const value = Number(l.slice(sp + 1));
-      const brace = series.indexOf('{');
-      const head =
-        brace < 0
-          ? `${series}{replica="r${r}"}`
-          : `${series.slice(0, brace + 1)}replica="r${r}",${series.slice(brace + 1)}`;
-      out.push({ head, value: Number.isFinite(value) ? value : 0, counter: /_total\{/.test(head) });
-    }
-  }
-  return out;
-}
-
-function render(lines: Line[]): string {
-  let s = '';
-  for (const l of lines) {
-    // Counters grow by small integer steps; a tenth of gauges move a little: node_exporter-like churn.
-    if (l.counter) l.value += Math.floor(Math.random() * 100);
-    else if (Math.random() < 0.1) l.value = Math.round(l.value * (1 + (Math.random() - 0.5) / 50));
-    s += `${l.head} ${l.value}\n`;
-  }
-  return s;
-}
-
 interface Proc {
   readonly name: string;
   readonly child: ChildProcess;
-}
-
-function procStat(pid: number): { cpuSec: number; hwmMB: number; writeBytes: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
-  const wb = Number(/write_bytes:\s+(\d+)/.exec(io)?.[1] ?? 0);
-  return { cpuSec: ticks / 100, hwmMB: hwm / 1024, writeBytes: wb };
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -144,13 +52,14 @@ async function main(): Promise<void> {
   const servers: http.Server[] = [];
   const procs: Proc[] = [];
   try {
-    const template = await realBody(dir);
+    const template = await realNodeExporterBody();
+    fs.writeFileSync(path.join(dir, 'node_exporter.txt'), template);
     const addresses: string[] = [];
     for (let t = 0; t < TARGETS; t++) {
-      const lines = targetLines(template);
+      const lines = targetLines(template, SERIES_PER_TARGET);
       const server = http.createServer((_req, res) => {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-        res.end(render(lines));
+        res.end(renderTarget(lines));
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       servers.push(server);

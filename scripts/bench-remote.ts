@@ -27,6 +27,14 @@
 //    drain rate (samples/s), wire bytes per sample during the drain, and the receiver-side byte rate against
 //    the cap (within 10 % passes). The reload restarts the sender, so its counters restart from zero; the
 //    phase uses differences taken after the reload.
+import {
+  freePort,
+  procStat,
+  realNodeExporterBody,
+  renderTarget,
+  targetLines,
+  which,
+} from './bench-targets.ts';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -101,25 +109,9 @@ function settings(): Settings {
 // ---------------------------------------------------------------------------------------------------------
 // Peers and targets
 
-function which(bin: string): string {
-  for (const dir of ['/usr/bin', '/usr/sbin', '/bin', '/usr/local/bin']) {
-    const p = path.join(dir, bin);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`${bin} not found: run bash scripts/install-test-peers.sh`);
-}
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitUp(url: string, ms: number, peer?: Peer): Promise<void> {
+async function waitUpPeer(url: string, ms: number, peer?: Peer): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     if (peer && (peer.child.exitCode !== null || peer.child.signalCode !== null)) {
@@ -135,61 +127,6 @@ async function waitUp(url: string, ms: number, peer?: Peer): Promise<void> {
     if (Date.now() > end) throw new Error(`${url} not ready`);
     await sleep(200);
   }
-}
-
-/** One real node_exporter body, the template of every target. */
-async function realBody(): Promise<string> {
-  const port = await freePort();
-  const p = spawn(
-    which('prometheus-node-exporter'),
-    [`--web.listen-address=127.0.0.1:${port}`, '--no-collector.systemd'],
-    { stdio: 'ignore' },
-  );
-  try {
-    await waitUp(`http://127.0.0.1:${port}/metrics`, 15_000);
-    return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  } finally {
-    p.kill('SIGKILL');
-  }
-}
-
-interface Line {
-  readonly head: string;
-  value: number;
-  readonly counter: boolean;
-}
-
-/** Replicates the template's sample lines (label replica="rN") until a target has `count` series. */
-function targetLines(body: string, count: number): Line[] {
-  const samples = body.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  const replicas = Math.max(1, Math.ceil(count / samples.length));
-  const out: Line[] = [];
-  for (let r = 0; r < replicas && out.length < count; r++) {
-    for (const l of samples) {
-      if (out.length >= count) break;
-      const sp = l.lastIndexOf(' ');
-      const series = l.slice(0, sp);
-      const value = Number(l.slice(sp + 1));
-      const brace = series.indexOf('{');
-      const head =
-        brace < 0
-          ? `${series}{replica="r${r}"}`
-          : `${series.slice(0, brace + 1)}replica="r${r}",${series.slice(brace + 1)}`;
-      out.push({ head, value: Number.isFinite(value) ? value : 0, counter: /_total\{/.test(head) });
-    }
-  }
-  return out;
-}
-
-function render(lines: Line[]): string {
-  let s = '';
-  for (const l of lines) {
-    // Counters grow by small integer steps; a tenth of gauges move a little: node_exporter-like churn.
-    if (l.counter) l.value += Math.floor(Math.random() * 100);
-    else if (Math.random() < 0.1) l.value = Math.round(l.value * (1 + (Math.random() - 0.5) / 50));
-    s += `${l.head} ${l.value}\n`;
-  }
-  return s;
 }
 
 /** A spawned peer whose stdout and stderr go to a log file in the run's directory. */
@@ -280,21 +217,6 @@ async function startProxy(target: () => string): Promise<Proxy> {
 
 // ---------------------------------------------------------------------------------------------------------
 // Measurements
-
-interface ProcSample {
-  readonly cpuSec: number;
-  readonly hwmMB: number;
-}
-
-function procStat(pid: number): ProcSample {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  // USER_HZ is 100 on Linux.
-  return { cpuSec: ticks / 100, hwmMB: hwm / 1024 };
-}
 
 /** Sum of every sample of `name` (any labels) in a Prometheus text exposition. */
 async function metricSum(url: string, name: string): Promise<number> {
@@ -414,13 +336,13 @@ async function main(): Promise<void> {
   };
   try {
     // Targets.
-    const template = await realBody();
+    const template = await realNodeExporterBody();
     const addresses: string[] = [];
     for (let t = 0; t < s.targets; t++) {
       const lines = targetLines(template, s.series);
       const server = http.createServer((_req, res) => {
         res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-        res.end(render(lines));
+        res.end(renderTarget(lines));
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       servers.push(server);
@@ -448,7 +370,7 @@ async function main(): Promise<void> {
       return p;
     };
     let vm = startVm();
-    await waitUp(`${vmBase}/health`, 30_000, vm);
+    await waitUpPeer(`${vmBase}/health`, 30_000, vm);
     const swProxy = await startProxy(() => vmBase);
     const agentProxy = await startProxy(() => vmBase);
     proxies.push(swProxy, agentProxy);
@@ -517,8 +439,8 @@ host: {enabled: false}
       path.join(dir, 'agent.log'),
     );
     peers.push(agent);
-    await waitUp(`http://127.0.0.1:${swPort}/-/ready`, 30_000, sw);
-    await waitUp(`http://127.0.0.1:${agentPort}/-/ready`, 30_000, agent);
+    await waitUpPeer(`http://127.0.0.1:${swPort}/-/ready`, 30_000, sw);
+    await waitUpPeer(`http://127.0.0.1:${agentPort}/-/ready`, 30_000, agent);
     log(
       `${s.targets} targets x ${s.series} series every ${intervalS}s; warm-up ${s.warmupS}s, measuring ${s.seconds}s ...`,
     );
@@ -602,7 +524,7 @@ host: {enabled: false}
     await sleep(s.outageS * 1000);
     const c0 = { sent: await swSent(), bytes: await swBytes() };
     vm = startVm();
-    await waitUp(`${vmBase}/health`, 30_000, vm);
+    await waitUpPeer(`${vmBase}/health`, 30_000, vm);
     const restart = Date.now();
     const drainTimeoutMs = Math.max(60_000, s.outageS * 4000);
     let drained = 0;
