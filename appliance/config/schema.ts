@@ -385,6 +385,17 @@ const authorizationSchema = z
     }
   });
 
+/** Scrape jobs and remote-write destinations take basic_auth or authorization, not both (as in Prometheus). */
+function oneAuthMethod(c: { basic_auth?: unknown; authorization?: unknown }, ctx: z.RefinementCtx): void {
+  if (c.basic_auth && c.authorization) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['authorization'],
+      message: 'at most one of basic_auth and authorization may be set',
+    });
+  }
+}
+
 const RELABEL_ACTIONS = [
   'replace',
   'keep',
@@ -517,15 +528,7 @@ export const scrapeConfigSchema = z
       'native_histogram_min_bucket_factor',
     ),
   })
-  .superRefine((sc, ctx) => {
-    if (sc.basic_auth && sc.authorization) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['authorization'],
-        message: 'at most one of basic_auth and authorization may be set',
-      });
-    }
-  });
+  .superRefine(oneAuthMethod);
 
 export const globalSchema = z.strictObject({
   scrape_interval: duration.optional(),
@@ -666,15 +669,7 @@ export const remoteWriteSchema = z
       'http_headers',
     ),
   })
-  .superRefine((rw, ctx) => {
-    if (rw.basic_auth && rw.authorization) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['authorization'],
-        message: 'at most one of basic_auth and authorization may be set',
-      });
-    }
-  });
+  .superRefine(oneAuthMethod);
 
 /** The one schema for the whole file. */
 export const configSchema = z.strictObject({
