@@ -1,5 +1,6 @@
-// The scrape manager: one loop per target, built from the config's jobs (and later from NetBox's target
-// groups), reconciled on reload so that unchanged targets keep their loops, their schedule and their caches.
+// The scrape manager: one loop per target, built from the config's jobs and from discovered jobs (NetBox
+// profiles), reconciled on reload and on every inventory change so that unchanged targets keep their loops,
+// their schedule and their caches.
 import os from 'node:os';
 import type { Config, ScrapeConfig } from '../config/schema.ts';
 import { HOST_JOB_NAME } from '../config/defaults.ts';
@@ -22,8 +23,10 @@ import type {
   Scraper,
 } from './loop.ts';
 import { ScrapeLoop } from './loop.ts';
-import type { DroppedTarget, Target } from './targets.ts';
+import type { TargetGroup } from '../model/target.ts';
+import type { DroppedTarget, ScrapeKind, Target } from './targets.ts';
 import { buildTargets } from './targets.ts';
+import { ProbeError } from './probe.ts';
 import { formatFromContentType, parseExposition, ParseError, SCRAPE_ACCEPT_HEADER } from './textparse.ts';
 
 /** The job name of the appliance's own host metrics (reserved by the config). */
@@ -73,6 +76,9 @@ export class HostScraper implements Scraper {
 /** Turns any scrape error into a short reason for metrics. */
 export function classifyScrapeError(err: unknown): FailureReason {
   if (err instanceof ScrapeHttpError) return err.kind;
+  if (err instanceof ProbeError) return err.kind;
+  // Other collectors (SNMP) type their errors with a short `kind` as well.
+  if (err instanceof Error && 'kind' in err && typeof err.kind === 'string') return err.kind;
   if (err instanceof ParseError) return 'parse';
   if (err instanceof Error && err.message.includes('timed out')) return 'timeout';
   return 'other';
@@ -111,10 +117,25 @@ export interface ScrapeManagerOptions {
   readonly hostname?: string;
   /** Told when a commit fails (disk full ...) so the status can say ingestion is paused. */
   readonly onStorageError?: (err: Error) => void;
+  /**
+   * Builds the scraper of a target whose job is not plain HTTP. A kind without a factory leaves its targets
+   * listed as dropped ("no collector"), never silently ignored.
+   */
+  readonly scrapers?: Partial<
+    Record<Exclude<ScrapeKind, 'http'>, (target: Target, sc: ScrapeConfig) => Scraper>
+  >;
+}
+
+/** A scrape job: its settings and its target groups, from the config file or from discovery. */
+export interface JobSpec {
+  readonly sc: ScrapeConfig;
+  readonly groups: readonly TargetGroup[];
+  readonly kind: ScrapeKind;
 }
 
 interface Pool {
   readonly fingerprint: string;
+  readonly spec: JobSpec | null;
   readonly client: HttpScrapeClient | null;
   readonly loops: Map<string, ScrapeLoop>;
   dropped: DroppedTarget[];
@@ -133,56 +154,102 @@ export class ScrapeManager {
   }
 
   /**
-   * Reconciles the running loops with the config. A target whose job settings and labels are unchanged keeps
-   * its loop. A target that disappeared is stopped and its series are marked stale; a changed one restarts.
+   * Reconciles the running loops with the config and the discovered jobs. A job whose settings changed restarts
+   * all its loops; within an unchanged job, targets that persist keep their loops, new ones start and vanished
+   * ones stop with their series marked stale. A discovered job named like a configured one is ignored (the
+   * file wins) and listed as dropped.
    */
-  async apply(config: Config): Promise<void> {
+  async apply(config: Config, discovered: readonly JobSpec[] = []): Promise<void> {
     if (this.stopped) return;
-    const wanted = new Map<string, { sc: ScrapeConfig | null; fingerprint: string }>();
-    for (const sc of config.scrape_configs)
-      wanted.set(sc.job_name, { sc, fingerprint: scrapeConfigFingerprint(sc) });
+    const wanted = new Map<string, { spec: JobSpec | null; fingerprint: string }>();
+    for (const sc of config.scrape_configs) {
+      const spec: JobSpec = { sc, groups: staticTargetGroups(sc), kind: 'http' };
+      wanted.set(sc.job_name, { spec, fingerprint: scrapeConfigFingerprint(sc) });
+    }
     if (config.host.enabled && this.o.hostCollector) {
-      wanted.set(HOST_JOB, { sc: null, fingerprint: `host:${config.host.scrape_interval}` });
+      wanted.set(HOST_JOB, { spec: null, fingerprint: `host:${config.host.scrape_interval}` });
+    }
+    const shadowed: string[] = [];
+    for (const spec of discovered) {
+      if (wanted.has(spec.sc.job_name)) {
+        shadowed.push(spec.sc.job_name);
+        continue;
+      }
+      wanted.set(spec.sc.job_name, {
+        spec,
+        fingerprint: `${spec.kind}:${scrapeConfigFingerprint(spec.sc)}`,
+      });
+    }
+    if (shadowed.length > 0) {
+      this.o.logger.warn(
+        { jobs: shadowed },
+        'discovered jobs ignored: the configuration has jobs of that name',
+      );
     }
     const stops: Promise<void>[] = [];
+    const built = new Map<string, { targets: Target[]; dropped: DroppedTarget[] }>();
+    for (const [job, w] of wanted) built.set(job, this.targetsFor(job, w.spec, config));
     for (const [job, pool] of this.pools) {
-      if (wanted.get(job)?.fingerprint === pool.fingerprint) continue;
       const next = wanted.get(job);
-      const survivors = next
-        ? new Set(this.targetsFor(job, next.sc, config).targets.map(targetKey))
-        : new Set<string>();
+      if (next?.fingerprint === pool.fingerprint) continue;
+      const survivors = new Set((built.get(job)?.targets ?? []).map(targetKey));
       for (const [key, loop] of pool.loops) stops.push(loop.stop(!survivors.has(key)));
       pool.client?.close();
       this.pools.delete(job);
     }
-    await Promise.all(stops);
     for (const [job, w] of wanted) {
-      if (this.pools.has(job)) continue;
-      const { targets, dropped } = this.targetsFor(job, w.sc, config);
-      const client = w.sc ? this.o.httpClient(w.sc) : null;
-      const pool: Pool = { fingerprint: w.fingerprint, client, loops: new Map(), dropped };
-      const limitTargets = w.sc && w.sc.target_limit > 0 && targets.length > w.sc.target_limit;
+      const { targets, dropped } = built.get(job)!;
+      const sc = w.spec?.sc ?? null;
+      let pool = this.pools.get(job);
+      if (!pool) {
+        const client = w.spec?.kind === 'http' ? this.o.httpClient(w.spec.sc) : null;
+        pool = { fingerprint: w.fingerprint, spec: w.spec, client, loops: new Map(), dropped: [] };
+        this.pools.set(job, pool);
+      }
+      pool.dropped = [...dropped];
+      if (w.spec && w.spec.kind !== 'http' && !this.o.scrapers?.[w.spec.kind]) {
+        pool.dropped.push(
+          ...targets.map((t) => ({
+            discoveredLabels: t.discoveredLabels,
+            reason: `no ${w.spec!.kind} collector`,
+          })),
+        );
+        for (const [key, loop] of pool.loops) {
+          stops.push(loop.stop(true));
+          pool.loops.delete(key);
+        }
+        continue;
+      }
+      const limitTargets = sc !== null && sc.target_limit > 0 && targets.length > sc.target_limit;
       if (limitTargets) {
         this.o.logger.error(
-          { job, targets: targets.length, limit: w.sc!.target_limit },
+          { job, targets: targets.length, limit: sc.target_limit },
           'target_limit exceeded',
         );
       }
-      for (const t of limitTargets ? [] : targets) {
-        const loop = this.newLoop(job, w.sc, t, client);
-        pool.loops.set(targetKey(t), loop);
+      const keep = new Map<string, Target>();
+      for (const t of limitTargets ? [] : targets) keep.set(targetKey(t), t);
+      for (const [key, loop] of pool.loops) {
+        if (keep.has(key)) continue;
+        stops.push(loop.stop(true));
+        pool.loops.delete(key);
+      }
+      for (const [key, t] of keep) {
+        if (pool.loops.has(key)) continue;
+        const loop = this.newLoop(job, w.spec, t, pool.client);
+        pool.loops.set(key, loop);
         loop.start();
       }
-      this.pools.set(job, pool);
     }
+    await Promise.all(stops);
   }
 
   private targetsFor(
     job: string,
-    sc: ScrapeConfig | null,
+    spec: JobSpec | null,
     config: Config,
   ): { targets: Target[]; dropped: DroppedTarget[] } {
-    if (sc) return buildTargets(sc, staticTargetGroups(sc));
+    if (spec) return buildTargets(spec.sc, spec.groups, spec.kind);
     const interval = config.host.scrape_interval;
     const hostname = this.o.hostname ?? os.hostname();
     const labels: Labels = labelsFromRecord({ job, instance: hostname });
@@ -200,16 +267,13 @@ export class ScrapeManager {
     };
   }
 
-  private newLoop(
-    job: string,
-    sc: ScrapeConfig | null,
-    t: Target,
-    client: HttpScrapeClient | null,
-  ): ScrapeLoop {
-    const scraper: Scraper =
-      sc && client
-        ? new HttpTargetScraper(client, t, sc.body_size_limit, this.o.userAgent)
-        : new HostScraper(this.o.hostCollector!);
+  private newLoop(job: string, spec: JobSpec | null, t: Target, client: HttpScrapeClient | null): ScrapeLoop {
+    const sc = spec?.sc ?? null;
+    let scraper: Scraper;
+    if (spec === null) scraper = new HostScraper(this.o.hostCollector!);
+    else if (spec.kind === 'http') {
+      scraper = new HttpTargetScraper(client!, t, spec.sc.body_size_limit, this.o.userAgent);
+    } else scraper = this.o.scrapers![spec.kind]!(t, spec.sc);
     return new ScrapeLoop({
       target: t,
       scraper,

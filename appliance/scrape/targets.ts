@@ -1,5 +1,5 @@
 // From target groups to scrape targets, following Prometheus's scrape.PopulateLabels: group and target
-// labels are merged, the job's settings become `__` labels, and after relabelling (not supported yet) the
+// labels are merged, the job's settings become `__` labels, and after relabelling the
 // `__` labels are dropped and `instance` defaults to the address.
 import type { ScrapeConfig } from '../config/schema.ts';
 import { formatDuration } from '../config/duration.ts';
@@ -35,9 +35,16 @@ export interface DroppedTarget {
   readonly reason: string;
 }
 
+/**
+ * How a target is scraped: `http` fetches an exposition, `snmp` walks the device with the modules named by the
+ * `module` parameter, `probe` only opens a TCP connection. The target's URL says which (`snmp://`, `tcp://`).
+ */
+export type ScrapeKind = 'http' | 'snmp' | 'probe';
+
 export function buildTargets(
   sc: ScrapeConfig,
   groups: readonly TargetGroup[],
+  kind: ScrapeKind = 'http',
 ): { targets: Target[]; dropped: DroppedTarget[] } {
   const targets: Target[] = [];
   const dropped: DroppedTarget[] = [];
@@ -72,7 +79,7 @@ export function buildTargets(
         dropped.push({ discoveredLabels: discovered, reason: 'no address' });
         continue;
       }
-      const url = targetUrl(b, sc.params);
+      const url = targetUrl(b, sc.params, kind);
       const final = new LabelsBuilder();
       for (const name of b.names()) if (!name.startsWith('__')) final.set(name, b.get(name));
       if (!final.has(INSTANCE_LABEL)) final.set(INSTANCE_LABEL, address);
@@ -88,7 +95,11 @@ export function buildTargets(
   return { targets, dropped };
 }
 
-function targetUrl(b: LabelsBuilder, params: Readonly<Record<string, readonly string[]>>): string {
+function targetUrl(
+  b: LabelsBuilder,
+  params: Readonly<Record<string, readonly string[]>>,
+  kind: ScrapeKind,
+): string {
   const q = new URLSearchParams();
   for (const [name, values] of Object.entries(params)) {
     // A __param_ label overrides the first value of the parameter, as in Prometheus.
@@ -101,6 +112,8 @@ function targetUrl(b: LabelsBuilder, params: Readonly<Record<string, readonly st
     if (!(p in params)) q.append(p, b.get(name));
   }
   const query = q.toString();
+  if (kind === 'probe') return `tcp://${b.get(ADDRESS_LABEL)}`;
+  if (kind === 'snmp') return `snmp://${b.get(ADDRESS_LABEL)}${query ? `?${query}` : ''}`;
   const path = b.get(METRICS_PATH_LABEL) || '/metrics';
   return `${b.get(SCHEME_LABEL) || 'http'}://${b.get(ADDRESS_LABEL)}${path}${query ? `?${query}` : ''}`;
 }
