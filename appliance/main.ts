@@ -25,9 +25,9 @@ import type { WebServer } from './web/server.ts';
 import type { StatusSource } from './web/status.ts';
 
 /** Stored time read per remote-write step (bounds the memory of catching up). */
-const REMOTE_STEP_MS = 60_000;
+export const REMOTE_STEP_MS = 60_000;
 /** Remote-write cursors are saved at most this often: after a crash at most this much is sent twice. */
-const REMOTE_CURSOR_SAVE_INTERVAL_MS = 10_000;
+export const REMOTE_CURSOR_SAVE_INTERVAL_MS = 10_000;
 
 export interface ApplianceOptions {
   readonly config: Config;

@@ -8,7 +8,7 @@ import type { Logger } from '../model/logger.ts';
 import { newMatcher } from '../model/matcher.ts';
 import type { CompiledRelabel } from '../model/relabel.ts';
 import { relabel } from '../model/relabel.ts';
-import type { CursorStore, Queryable } from '../storage/interface.ts';
+import type { CursorStore, Querier, Queryable, SampleIterator, Series } from '../storage/interface.ts';
 import type { WriteClient, WriteResult } from './client.ts';
 import type { WireMetadata, WireSeries } from './wire.ts';
 import {
@@ -125,6 +125,8 @@ export interface SenderStatus {
 const ALL_SERIES = [newMatcher('=~', '__name__', '.+')];
 /** Further behind than this, a destination is catching up (backfill windows and live-first apply). */
 const CATCH_UP_THRESHOLD_MS = 2 * 60 * 1000;
+/** Stored time per step while catching up (the cursor advances per step). */
+const CATCH_UP_STEP_MS = 10 * 60 * 1000;
 const LIVE_SUFFIX = '#live';
 const LIVE_START_SUFFIX = '#live-start';
 
@@ -132,6 +134,45 @@ const LIVE_START_SUFFIX = '#live-start';
 export interface DailyWindow {
   readonly start: number;
   readonly end: number;
+}
+
+/**
+ * Stored time covered by one span reader (see {@link SpanReader}), aligned to the epoch like the TSDB's windows,
+ * so a span usually maps to one window's chunks.
+ */
+const SPAN_MS = 2 * 60 * 60 * 1000;
+
+/** One series of a span: its iterator carries over from step to step. */
+interface SpanSeries {
+  readonly series: Series;
+  it: SampleIterator | null;
+  /** The iterator holds a sample (it.t, it.v) that belongs to a later step. */
+  pending: boolean;
+  done: boolean;
+  /** The labels as sent (external labels, then write relabelling); null: dropped; undefined: not computed. */
+  wire: Labels | null | undefined;
+}
+
+/**
+ * Reads a span of stored time in steps. The span's series are selected once, and each series' iterator
+ * advances across steps, so every chunk is read from SQLite and decoded once however many steps it covers
+ * (re-selecting each step read and decoded a 2-hour chunk up to 120 times while catching up). This is valid
+ * because the span ends at or before the read limit: everything in it was committed when it was selected.
+ * Memory is one open chunk per series, whatever the length of the backlog.
+ */
+class SpanReader {
+  readonly to: number;
+  readonly series: SpanSeries[];
+  /** Where the next step must start for the reader to be reused. */
+  next: number;
+
+  constructor(querier: Querier, from: number, to: number) {
+    this.to = to;
+    this.next = from;
+    this.series = querier
+      .select(ALL_SERIES, from, to)
+      .map((series) => ({ series, it: null, pending: false, done: false, wire: undefined }));
+  }
 }
 
 /** Resolves on the next turn of the event loop, after pending I/O and timers. */
@@ -162,6 +203,10 @@ export class RemoteSender {
   private useV2: boolean;
   /** live-first only: where live sending started, and how far it got; null when not split. */
   private live: { start: number; cursor: number } | null = null;
+  /** The open span readers of the main cursor and of live-first's live cursor. */
+  private readonly readers: { main: SpanReader | null; live: SpanReader | null } = { main: null, live: null };
+  /** See wireLabels; weak, so series the TSDB forgets are forgotten here too. */
+  private readonly wireCache = new WeakMap<Labels, Labels | null>();
   private st: {
     state: SenderStatus['state'];
     lastSuccess: number | null;
@@ -265,14 +310,14 @@ export class RemoteSender {
       let progressed = false;
       if (this.live !== null) {
         if (this.live.cursor < upper) {
-          const c = await this.advance(this.live.cursor, upper, signal);
+          const c = await this.advance('live', this.live.cursor, upper, signal);
           if (c === null) return;
           this.live.cursor = c;
           // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
           if (c < upper) progressed = true;
         }
         if (inWindow && this.cursor !== null) {
-          const c = await this.advance(this.cursor, this.live.start - 1, signal);
+          const c = await this.advance('main', this.cursor, this.live.start - 1, signal);
           if (c === null) return;
           this.cursor = c;
           progressed = true;
@@ -284,7 +329,7 @@ export class RemoteSender {
         this.saveLive();
         this.saveCursor(false);
       } else if ((this.cursor ?? -Infinity) < upper && (!behind || inWindow)) {
-        const c = await this.advance(this.cursor ?? -Infinity, upper, signal);
+        const c = await this.advance('main', this.cursor ?? -Infinity, upper, signal);
         if (c === null) return; // Aborted mid-step: the cursor still points before this step.
         this.cursor = c;
         // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
@@ -303,18 +348,38 @@ export class RemoteSender {
   }
 
   /** Sends one step of stored data after `from` (exclusive) up to `limit`; the new cursor, or null if aborted. */
-  private async advance(from: number, limit: number, signal: AbortSignal): Promise<number | null> {
+  private async advance(
+    slot: 'main' | 'live',
+    from: number,
+    limit: number,
+    signal: AbortSignal,
+  ): Promise<number | null> {
     // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
     const start = from === -Infinity ? this.oldest(limit, Number.MIN_SAFE_INTEGER) : from + 1;
     if (start === null) return limit;
-    const end = Math.min(limit, start + this.o.stepMs - 1);
-    const selected = this.o.storage.querier().select(ALL_SERIES, start, end);
-    if (selected.length === 0) {
+    let reader = this.readers[slot];
+    if (reader === null || reader.next !== start || start > reader.to) {
+      const spanEnd = Math.floor(start / SPAN_MS) * SPAN_MS + SPAN_MS - 1;
+      reader = new SpanReader(this.o.storage.querier(), start, Math.min(limit, spanEnd));
+      this.readers[slot] = reader;
+    }
+    if (reader.series.length === 0) {
       // A gap (appliance down, or data retention already removed): jump to the next stored sample.
-      const next = this.oldest(limit, end + 1);
+      this.readers[slot] = null;
+      const next = this.oldest(limit, reader.to + 1);
       return next === null ? limit : next - 1;
     }
-    return (await this.sendRange(selected, start, end, signal)) ? end : null;
+    // Far behind, longer steps put more samples of a series into one request: its labels are sent once per
+    // request, so this is what makes catching up cheaper on the wire. Memory does not grow (batches stream).
+    const stepMs =
+      limit - start > CATCH_UP_THRESHOLD_MS ? Math.max(this.o.stepMs, CATCH_UP_STEP_MS) : this.o.stepMs;
+    const end = Math.min(reader.to, start + stepMs - 1);
+    if (!(await this.sendRange(reader, end, signal))) {
+      this.readers[slot] = null;
+      return null;
+    }
+    reader.next = end + 1;
+    return end;
   }
 
   private inBackfillWindow(now: number): boolean {
@@ -365,75 +430,110 @@ export class RemoteSender {
     }
   }
 
-  /** Sends every sample of [start, end] in batches; false when aborted. */
-  private async sendRange(
-    series: ReturnType<ReturnType<Queryable['querier']>['select']>,
-    start: number,
-    end: number,
-    signal: AbortSignal,
-  ): Promise<boolean> {
+  /**
+   * Sends every sample of the reader's next step, through `end`, in batches; false when aborted. Batches are
+   * sent while the step is still being read (at most two waiting per shard), so memory is a few batches however
+   * long the step is.
+   */
+  private async sendRange(reader: SpanReader, end: number, signal: AbortSignal): Promise<boolean> {
     const limit = this.o.maxSamplesPerSend;
     const shards = Math.max(1, this.o.shards);
     // Each series goes to one shard by a hash of its labels, and each shard sends its batches in order, so the
-    // samples of a series stay in timestamp order while shards send in parallel. One step at most is in memory.
-    const queues: { series: WireSeries[]; samples: number }[][] = Array.from({ length: shards }, () => []);
+    // samples of a series stay in timestamp order while shards send in parallel.
+    const chains: Promise<boolean>[] = Array.from({ length: shards }, () => Promise.resolve(true));
+    const waiting = new Array<number>(shards).fill(0);
     const open: { series: WireSeries[]; samples: number }[] = Array.from({ length: shards }, () => ({
       series: [],
       samples: 0,
     }));
+    const dispatch = (shard: number): void => {
+      const b = open[shard]!;
+      if (b.samples === 0) return;
+      open[shard] = { series: [], samples: 0 };
+      waiting[shard]!++;
+      chains[shard] = chains[shard]!.then(async (ok) => {
+        const sent = ok && (await this.send(b.series, b.samples, signal));
+        waiting[shard]!--;
+        return sent;
+      });
+    };
     const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
     let visited = 0;
-    for (const s of series) {
-      // Building a step's batches is synchronous work; let scrapes run every few hundred series.
+    for (const s of reader.series) {
+      // Reading is synchronous work; let scrapes run every few hundred series, and let the shards drain.
       if (++visited % 500 === 0) await yieldToEventLoop();
-      const labels = relabel(this.withExternalLabels(s.labels), this.o.writeRelabel);
-      if (labels === null) continue;
-      const shard = shards === 1 ? 0 : shardOf(labels, shards);
-      const batch = open[shard]!;
-      const it = s.iterator();
+      if (signal.aborted) break;
+      if (s.done) continue;
+      if (s.wire === undefined)
+        s.wire = relabel(this.withExternalLabels(s.series.labels), this.o.writeRelabel);
+      const labels = s.wire;
+      const it = (s.it ??= s.series.iterator());
+      const shard = labels === null || shards === 1 ? 0 : shardOf(labels, shards);
       let ts: number[] = [];
-      let vs = new Float64Array(Math.min(limit, 256));
+      let vs: Float64Array | null = null;
       let n = 0;
       let dropped = 0;
-      while (it.next()) {
-        if (it.t < start || it.t > end) continue;
+      for (;;) {
+        if (!s.pending) {
+          if (!it.next()) {
+            s.done = true;
+            break;
+          }
+          s.pending = true;
+        }
+        if (it.t > end) break;
+        s.pending = false;
+        // A series that write_relabel_configs drops is still read, so that its iterator keeps pace.
+        if (labels === null) continue;
         if (it.t < ageCutoff) {
           dropped++;
           continue;
         }
-        if (n === vs.length) {
-          const next = new Float64Array(vs.length * 2);
-          next.set(vs);
-          vs = next;
+        let buf: Float64Array = vs ?? new Float64Array(16);
+        if (n === buf.length) {
+          const grown = new Float64Array(buf.length * 2);
+          grown.set(buf);
+          buf = grown;
         }
+        vs = buf;
         ts.push(it.t);
-        vs[n++] = it.v;
+        buf[n++] = it.v;
+        const batch = open[shard]!;
         if (batch.samples + n >= limit) {
-          batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
-          queues[shard]!.push({ series: batch.series, samples: batch.samples + n });
-          batch.series = [];
-          batch.samples = 0;
+          batch.series.push({ labels, timestamps: ts, values: buf.subarray(0, n) });
+          batch.samples += n;
+          dispatch(shard);
           ts = [];
-          vs = new Float64Array(Math.min(limit, 256));
+          vs = null;
           n = 0;
+          // Backpressure: a shard with two batches waiting is drained before reading on.
+          if (waiting[shard]! >= 2 && !(await chains[shard]!)) return false;
         }
       }
       if (dropped > 0) this.count('too_old', dropped);
-      if (n > 0) {
+      if (n > 0 && labels !== null && vs !== null) {
+        const batch = open[shard]!;
         batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
         batch.samples += n;
       }
     }
-    open.forEach((b, i) => {
-      if (b.samples > 0) queues[i]!.push(b);
-    });
-    const results = await Promise.all(
-      queues.map(async (q) => {
-        for (const b of q) if (!(await this.send(b.series, b.samples, signal))) return false;
-        return true;
-      }),
-    );
-    return results.every(Boolean);
+    for (let i = 0; i < shards; i++) dispatch(i);
+    const results = await Promise.all(chains);
+    return results.every(Boolean) && !signal.aborted;
+  }
+
+  /**
+   * The labels as sent: external labels, then write relabelling (null: dropped). Cached by label-set identity:
+   * the TSDB hands out the same label object for a series every time, so caught-up sending, which opens a new
+   * span every few seconds, does not rebuild 50,000 label sets per request.
+   */
+  private wireLabels(labels: Labels): Labels | null {
+    let w = this.wireCache.get(labels);
+    if (w === undefined) {
+      w = relabel(this.withExternalLabels(labels), this.o.writeRelabel);
+      this.wireCache.set(labels, w);
+    }
+    return w;
   }
 
   private withExternalLabels(labels: Labels): Labels {
