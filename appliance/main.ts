@@ -20,6 +20,7 @@ import { parseProcIo, renderFamilies, selfMetricFamilies } from './selfmetrics.t
 import { Tsdb } from './tsdb/db.ts';
 import { HttpWriteClient } from './remote/client.ts';
 import { RemoteSender } from './remote/sender.ts';
+import type { SenderCounters } from './remote/sender.ts';
 import { createWebApp, startWebServer } from './web/server.ts';
 import type { WebServer } from './web/server.ts';
 import type { StatusSource } from './web/status.ts';
@@ -141,9 +142,11 @@ export class Appliance {
       JSON.stringify(config.remote_write) !== JSON.stringify(this.config.remote_write) ||
       JSON.stringify(config.global.external_labels) !== JSON.stringify(this.config.global.external_labels)
     ) {
-      // Cursors are durable and keyed by name, so a restarted sender resumes where the old one stopped.
+      // Cursors are durable and keyed by name, so a restarted sender resumes where the old one stopped; its
+      // counters are carried over too, so totals and rates on the page do not fall back to zero.
+      const previous = new Map(this.senders.map((s) => [s.status().name, s.counters()]));
       await this.stopSenders();
-      this.startSenders(config);
+      this.startSenders(config, previous);
     }
     this.config = config;
     this.o.logger.info({ restartNeeded }, 'configuration reloaded');
@@ -162,7 +165,7 @@ export class Appliance {
     return this.stopping;
   }
 
-  private startSenders(config: Config): void {
+  private startSenders(config: Config, previous: ReadonlyMap<string, SenderCounters> = new Map()): void {
     // A sample is committed at most one scrape timeout after its timestamp; read that far behind the clock.
     const hostTimeout = config.host.enabled ? Math.min(config.host.scrape_interval, 10_000) : 0;
     const readLagMs = Math.max(hostTimeout, ...config.scrape_configs.map((sc) => sc.scrape_timeout)) + 5_000;
@@ -204,6 +207,7 @@ export class Appliance {
           const d = new Date(t);
           return d.getHours() * 60 + d.getMinutes();
         },
+        ...(previous.has(rw.name) ? { carryOver: previous.get(rw.name)! } : {}),
       });
       sender.start();
       return sender;

@@ -67,6 +67,20 @@ export interface SenderOptions {
   readonly backfillWindows: readonly DailyWindow[];
   /** Local minute of the day (0..1439) of a timestamp: the store's time zone decides backfill windows. */
   readonly minuteOfDay: (t: number) => number;
+  /** Counters of the sender this one replaces (a reload), so totals and the last error survive it. */
+  readonly carryOver?: SenderCounters;
+}
+
+/** The totals and last outcome of a sender, carried from one instance to the next across a reload. */
+export interface SenderCounters {
+  readonly lastSuccess: number | null;
+  readonly lastError: string;
+  readonly lastErrorTime: number | null;
+  readonly samplesSent: number;
+  readonly bytesSent: number;
+  readonly requests: number;
+  readonly retries: number;
+  readonly dropped: Readonly<Record<string, number>>;
 }
 
 /**
@@ -234,9 +248,20 @@ export class RemoteSender {
     this.cursor = o.cursors.loadCursor(o.name);
     this.limiter = o.bandwidthLimit > 0 ? new ByteRateLimiter(o.bandwidthLimit, o.now) : null;
     this.useV2 = o.protobufMessage === 'io.prometheus.write.v2.Request';
+    if (o.carryOver) {
+      const c = o.carryOver;
+      this.st = { ...this.st, ...c, dropped: { ...c.dropped } };
+      this.rate.sent = c.samplesSent;
+    }
     const liveStart = o.cursors.loadCursor(`${o.name}${LIVE_START_SUFFIX}`);
     const liveCursor = o.cursors.loadCursor(`${o.name}${LIVE_SUFFIX}`);
     if (liveStart !== null && liveCursor !== null) this.live = { start: liveStart, cursor: liveCursor };
+  }
+
+  /** The counters to hand to a replacement (see SenderOptions.carryOver). */
+  counters(): SenderCounters {
+    const { state: _state, dropped, ...rest } = this.st;
+    return { ...rest, dropped: { ...dropped } };
   }
 
   status(): SenderStatus {

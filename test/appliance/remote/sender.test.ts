@@ -606,3 +606,28 @@ test('catching up reads the backlog span by span (each chunk once), and data sto
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a replacement sender (a reload) carries the totals and last error of the one it replaces', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  const rx = await receiver([{ status: 400, body: 'bad labels' }, { status: 204 }]);
+  try {
+    fill(db, 5);
+    const first = sender(db, rx.url, clock.now);
+    first.start();
+    await until(() => first.status().samplesSent + (first.status().samplesDropped.http_4xx ?? 0) === 40);
+    await first.stop();
+    const carried = first.counters();
+    const second = sender(db, rx.url, clock.now, { carryOver: carried });
+    const st = second.status();
+    assert.equal(st.samplesSent, first.status().samplesSent);
+    assert.equal(st.requests, first.status().requests);
+    assert.deepEqual(st.samplesDropped, first.status().samplesDropped);
+    assert.match(st.lastError, /HTTP 400: bad labels/);
+  } finally {
+    rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
