@@ -23,7 +23,17 @@ import { RemoteSender } from './remote/sender.ts';
 import type { SenderCounters } from './remote/sender.ts';
 import { createWebApp, startWebServer } from './web/server.ts';
 import type { WebServer } from './web/server.ts';
-import type { StatusSource } from './web/status.ts';
+import type { InventoryStatus, StatusSource } from './web/status.ts';
+import type { NetboxConfig } from './config/netbox.ts';
+import type { JobSpec } from './scrape/manager.ts';
+import { TcpProbeScraper } from './scrape/probe.ts';
+import type { DiscovererStatus, NetboxDiscoverer } from '../inventory/index.ts';
+import {
+  createNetboxDiscoverer,
+  formatDiff,
+  inventoryScrapeJobs,
+  SqliteInventoryStore,
+} from '../inventory/index.ts';
 
 /** Stored time read per remote-write step (bounds the memory of catching up). */
 export const REMOTE_STEP_MS = 60_000;
@@ -51,6 +61,16 @@ export class Appliance {
   private readonly clock: LoopClock;
   private readonly vitals: VitalsTracker;
   private web: WebServer | null = null;
+  /** The NetBox inventory: its store (opened once), the running discoverer, and the jobs it last produced. */
+  private inventoryStore: SqliteInventoryStore | null = null;
+  private discovery: {
+    readonly d: NetboxDiscoverer & { close(): void };
+    readonly abort: AbortController;
+    readonly run: Promise<void>;
+  } | null = null;
+  private discovered: readonly JobSpec[] = [];
+  /** Scrape reconciliations run one at a time: a reload and an inventory update may arrive together. */
+  private applying: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
   private readonly startTime = new Date();
   private stopping: Promise<void> | null = null;
@@ -94,6 +114,9 @@ export class Appliance {
       userAgent: `storewatch/${o.version}`,
       hostname,
       onStorageError: (err) => o.logger.error({ err: err.message }, 'storing a scrape failed'),
+      scrapers: {
+        probe: (t) => new TcpProbeScraper(getLabel(t.discoveredLabels, '__address__')),
+      },
     });
   }
 
@@ -102,8 +125,9 @@ export class Appliance {
     const app = new Appliance(o);
     try {
       app.tsdb.start(app.abort.signal);
-      await app.scrape.apply(o.config);
+      await app.applyScrape();
       app.startSenders(o.config);
+      app.startDiscovery(o.config);
       const web = createWebApp({
         status: app.statusSource(),
         metrics: () => Promise.resolve(app.metricsText()),
@@ -131,35 +155,86 @@ export class Appliance {
    */
   async reload(config: Config): Promise<void> {
     const restartNeeded: string[] = [];
-    if (config.storage.path !== this.config.storage.path) restartNeeded.push('storage.path');
-    if (config.web.listen_address !== this.config.web.listen_address)
-      restartNeeded.push('web.listen_address');
-    if (JSON.stringify(config.storage.retention) !== JSON.stringify(this.config.storage.retention)) {
+    const previous = this.config;
+    if (config.storage.path !== previous.storage.path) restartNeeded.push('storage.path');
+    if (config.web.listen_address !== previous.web.listen_address) restartNeeded.push('web.listen_address');
+    if (JSON.stringify(config.storage.retention) !== JSON.stringify(previous.storage.retention)) {
       restartNeeded.push('storage.retention');
     }
-    await this.scrape.apply(config);
+    this.config = config;
+    if (JSON.stringify(config.netbox) !== JSON.stringify(previous.netbox)) {
+      // The new discoverer starts from the cached inventory at once, so targets do not flap.
+      await this.stopDiscovery();
+      if (!config.netbox) this.discovered = [];
+      this.startDiscovery(config);
+    }
+    await this.applyScrape();
     if (
-      JSON.stringify(config.remote_write) !== JSON.stringify(this.config.remote_write) ||
-      JSON.stringify(config.global.external_labels) !== JSON.stringify(this.config.global.external_labels)
+      JSON.stringify(config.remote_write) !== JSON.stringify(previous.remote_write) ||
+      JSON.stringify(config.global.external_labels) !== JSON.stringify(previous.global.external_labels)
     ) {
       // Cursors are durable and keyed by name, so a restarted sender resumes where the old one stopped; its
       // counters are carried over too, so totals and rates on the page do not fall back to zero.
-      const previous = new Map(this.senders.map((s) => [s.status().name, s.counters()]));
+      const counters = new Map(this.senders.map((s) => [s.status().name, s.counters()]));
       await this.stopSenders();
-      this.startSenders(config, previous);
+      this.startSenders(config, counters);
     }
-    this.config = config;
     this.o.logger.info({ restartNeeded }, 'configuration reloaded');
+  }
+
+  /** Reconciles scraping with the current config and the last discovered jobs, one reconciliation at a time. */
+  private applyScrape(): Promise<void> {
+    const next = this.applying.then(() => this.scrape.apply(this.config, this.discovered));
+    this.applying = next.catch((err: unknown) => {
+      this.o.logger.error({ err: (err as Error).message }, 'applying scrape targets failed');
+    });
+    return next;
+  }
+
+  private startDiscovery(config: Config): void {
+    const netbox: NetboxConfig | undefined = config.netbox;
+    if (!netbox) return;
+    // The last good inventory lives beside the TSDB, so the appliance boots and monitors with NetBox down.
+    this.inventoryStore ??= new SqliteInventoryStore(
+      openSqlite(path.join(config.storage.path, 'inventory.db'), { cacheDir: this.o.cacheDir }),
+    );
+    const abort = new AbortController();
+    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    const d = createNetboxDiscoverer({
+      config: netbox,
+      store: this.inventoryStore,
+      logger: this.o.logger,
+      now: () => this.clock.now(),
+    });
+    const run = d.run(abort.signal, (u) => {
+      this.discovered = inventoryScrapeJobs(u.inventory, netbox.profiles, this.config.global);
+      this.applyScrape().catch(() => {
+        // Logged by applyScrape; the next update or reload tries again.
+      });
+    });
+    this.discovery = { d, abort, run };
+  }
+
+  private async stopDiscovery(): Promise<void> {
+    const x = this.discovery;
+    if (!x) return;
+    this.discovery = null;
+    x.abort.abort();
+    await x.run;
+    x.d.close();
   }
 
   /** Stops scraping, closes the web server and flushes storage. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.abort.abort();
+      await this.stopDiscovery();
+      await this.applying;
       await this.scrape.stop();
       await this.stopSenders();
       await this.web?.close();
       this.tsdb.close();
+      this.inventoryStore?.close();
       this.o.logger.info({}, 'storewatch stopped');
     })();
     return this.stopping;
@@ -235,6 +310,13 @@ export class Appliance {
       },
       host: () => this.vitals.get(),
       remote: () => this.senders.map((s) => s.status()),
+      inventory: () => (this.discovery ? inventoryStatus(this.discovery.d.status()) : null),
+      notScraped: () =>
+        this.scrape.droppedTargets().map(({ job, target }) => ({
+          job,
+          address: getLabel(target.discoveredLabels, '__address__'),
+          reason: target.reason,
+        })),
       build,
     };
   }
@@ -258,6 +340,23 @@ export class Appliance {
       }),
     );
   }
+}
+
+/** The inventory stage's status in the web stage's terms. */
+function inventoryStatus(s: DiscovererStatus): InventoryStatus {
+  return {
+    source: `${s.url}, site ${s.site}${s.apiVersion ? ` (API ${s.apiVersion})` : ''}`,
+    origin: s.origin,
+    lastSuccessAt: s.lastSuccessAt ?? null,
+    lastError: s.lastError
+      ? { at: s.lastError.at, message: `${s.lastError.kind}: ${s.lastError.message}` }
+      : null,
+    devices: s.counts.devices,
+    monitored: s.counts.monitored,
+    targets: s.counts.targets,
+    notMonitored: s.notMonitored.map((n) => ({ device: n.device, reason: n.reason })),
+    recentChanges: s.recentDiffs.map((d) => ({ at: d.at, text: formatDiff(d, 20) })),
+  };
 }
 
 /** Compiles the eviction rules into a function from labels to priority (null: no rule matched). */

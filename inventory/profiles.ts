@@ -317,6 +317,29 @@ export function deviceMetaLabels(
   return l;
 }
 
+/**
+ * The labels every series of a device carries without any relabelling: what a store dashboard groups by
+ * (device, role, platform, rack, location) and the configured custom fields under their own names. The store
+ * itself (site) is the same for every series here, so it belongs in global.external_labels. Profiles'
+ * relabel_configs can still rename or drop any of these (labeldrop), and build others from `__meta_netbox_*`.
+ */
+export function deviceTargetLabels(
+  meta: Readonly<Record<string, string>>,
+  customFields: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['device', 'role', 'platform', 'rack', 'location']) {
+    const v = meta[`__meta_netbox_${name}`];
+    if (v !== undefined && v !== '') out[name] = v;
+  }
+  for (const name of customFields) {
+    const safe = labelSafe(name);
+    const v = meta[`__meta_netbox_custom_field_${safe}`];
+    if (v !== undefined && v !== '') out[safe] = v;
+  }
+  return out;
+}
+
 /** The inventory a snapshot gives under a configuration. */
 export function buildInventory(snap: Snapshot, cfg: NetboxConfig): Inventory {
   const policy = new AddressPolicy(cfg.allowed_networks);
@@ -418,7 +441,7 @@ export function buildInventory(snap: Snapshot, cfg: NetboxConfig): Inventory {
       j.groups.push({
         source: `netbox/${d.id}`,
         targets: [{ [ADDRESS_LABEL]: hostPort(d.primaryIp!, port), ...meta, ...settings }],
-        labels: {},
+        labels: deviceTargetLabels(meta, cfg.custom_field_labels),
       });
       jobNames.push(jobName);
     };

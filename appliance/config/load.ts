@@ -20,6 +20,7 @@ import {
   HOST_JOB_NAME,
 } from './defaults.ts';
 import { formatDuration } from './duration.ts';
+import { buildNetboxConfig } from './netbox.ts';
 import type {
   Config,
   GlobalConfig,
@@ -34,6 +35,7 @@ import {
   globalSchema,
   hostSchema,
   kindOf,
+  netboxSchema,
   remoteWriteSchema,
   scrapeConfigSchema,
   storageSchema,
@@ -254,10 +256,33 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
       },
     };
   });
+  const netbox =
+    root.netbox === undefined
+      ? undefined
+      : buildNetboxConfig(fields(netboxSchema, root.netbox), ['netbox'], read);
+  if (netbox) {
+    // Discovered jobs are named after profiles; a configured job of the same name would silently win.
+    for (const p of netbox.profiles) {
+      for (const job of [p.name, `${p.name}-snmp`, `${p.name}-probe`]) {
+        const i = firstIndex.get(job);
+        if (i !== undefined)
+          found.push({
+            path: ['scrape_configs', i, 'job_name'],
+            message: `job_name ${JSON.stringify(job)} is also the job of NetBox profile ${JSON.stringify(p.name)}; rename one`,
+          });
+        if (job === HOST_JOB_NAME)
+          found.push({
+            path: ['netbox', 'profiles'],
+            message: `profile ${JSON.stringify(p.name)} would create job "${HOST_JOB_NAME}", reserved for host metrics`,
+          });
+      }
+    }
+  }
   return {
     global,
     scrape_configs,
     remote_write,
+    ...(netbox ? { netbox } : {}),
     storage: {
       path: storage.path ?? d.storage.path,
       retention: {

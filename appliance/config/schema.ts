@@ -2,6 +2,8 @@
 // the YAML before the tree is built. Keys keep Prometheus's snake_case spelling so that code reads like the file
 // and a Prometheus scrape_config moves over unchanged.
 
+import { netboxSchemaWith } from './netbox.ts';
+import type { NetboxConfig } from './netbox.ts';
 import { z } from 'zod';
 import { LABEL_NAME_RE } from '../model/labels.ts';
 import type { RelabelConfig } from '../model/relabel.ts';
@@ -188,6 +190,8 @@ export interface Config {
   readonly global: GlobalConfig;
   readonly scrape_configs: readonly ScrapeConfig[];
   readonly remote_write: readonly RemoteWriteConfig[];
+  /** Where the store's inventory comes from; absent: only the scrape_configs of this file are monitored. */
+  readonly netbox?: NetboxConfig;
   readonly storage: StorageConfig;
   readonly web: WebConfig;
   readonly host: HostConfig;
@@ -470,6 +474,9 @@ const relabelConfigSchema = z
   });
 const relabelConfigs = z.array(relabelConfigSchema);
 
+/** The `netbox:` section (appliance/config/netbox.ts), sharing the relabel rules of scrape jobs. */
+export const netboxSchema = netboxSchemaWith(relabelConfigs);
+
 const staticConfigSchema = z.strictObject({
   targets: z.array(target).optional(),
   labels: labelSet.optional(),
@@ -676,6 +683,7 @@ export const configSchema = z.strictObject({
   global: globalSchema.optional(),
   scrape_configs: z.array(scrapeConfigSchema).optional(),
   remote_write: z.array(remoteWriteSchema).optional(),
+  netbox: netboxSchema.optional(),
   storage: storageSchema.optional(),
   web: webSchema.optional(),
   host: hostSchema.optional(),

@@ -2,7 +2,7 @@
 // labels are merged, the job's settings become `__` labels, and after relabelling the
 // `__` labels are dropped and `instance` defaults to the address.
 import type { ScrapeConfig } from '../config/schema.ts';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration, parseDuration } from '../config/duration.ts';
 import type { Labels } from '../model/labels.ts';
 import { LabelsBuilder } from '../model/labels.ts';
 import { compileRelabel, relabel } from '../model/relabel.ts';
@@ -79,6 +79,13 @@ export function buildTargets(
         dropped.push({ discoveredLabels: discovered, reason: 'no address' });
         continue;
       }
+      // Interval and timeout may come from discovery or relabelling (NetBox config context overrides), as in
+      // Prometheus; a value that is not a valid duration, or a timeout above the interval, drops the target.
+      const timing = targetTiming(b.get(SCRAPE_INTERVAL_LABEL), b.get(SCRAPE_TIMEOUT_LABEL));
+      if (typeof timing === 'string') {
+        dropped.push({ discoveredLabels: discovered, reason: timing });
+        continue;
+      }
       const url = targetUrl(b, sc.params, kind);
       const final = new LabelsBuilder();
       for (const name of b.names()) if (!name.startsWith('__')) final.set(name, b.get(name));
@@ -87,12 +94,33 @@ export function buildTargets(
         discoveredLabels: discovered,
         labels: final.labels(),
         url,
-        intervalMs: sc.scrape_interval,
-        timeoutMs: sc.scrape_timeout,
+        intervalMs: timing.intervalMs,
+        timeoutMs: timing.timeoutMs,
       });
     }
   }
   return { targets, dropped };
+}
+
+function targetTiming(interval: string, timeout: string): { intervalMs: number; timeoutMs: number } | string {
+  let intervalMs: number;
+  let timeoutMs: number;
+  try {
+    intervalMs = parseDuration(interval);
+  } catch {
+    return `invalid ${SCRAPE_INTERVAL_LABEL} ${JSON.stringify(interval.slice(0, 40))}`;
+  }
+  try {
+    timeoutMs = parseDuration(timeout);
+  } catch {
+    return `invalid ${SCRAPE_TIMEOUT_LABEL} ${JSON.stringify(timeout.slice(0, 40))}`;
+  }
+  if (intervalMs <= 0) return `${SCRAPE_INTERVAL_LABEL} must be above zero`;
+  if (timeoutMs <= 0) return `${SCRAPE_TIMEOUT_LABEL} must be above zero`;
+  if (timeoutMs > intervalMs) {
+    return `${SCRAPE_TIMEOUT_LABEL} ${formatDuration(timeoutMs)} is greater than ${SCRAPE_INTERVAL_LABEL} ${formatDuration(intervalMs)}`;
+  }
+  return { intervalMs, timeoutMs };
 }
 
 function targetUrl(

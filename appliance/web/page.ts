@@ -28,6 +28,8 @@ background:#fff;font-size:1.6rem;font-weight:900}
 .chip.ok{color:var(--ok)}.chip.bad{color:#fff;background:#5c0011;box-shadow:inset 0 0 0 2px #fff}
 .chip.warn{color:var(--warn)}
 .problems{margin:10px 0 0;padding:0;list-style:none;font-weight:600}
+ul.plain{margin:4px 0;padding-left:1.1rem}
+pre.changes{margin:2px 0 8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
 .problems li{padding:5px 10px;margin-top:4px;border-radius:4px;background:rgba(0,0,0,.3);overflow-wrap:anywhere;
 border-left:6px solid #fff}
 .problems li.p-warn{border-left-color:#ffc266;background:rgba(0,0,0,.22)}

@@ -5,6 +5,7 @@
 import type {
   BuildInfo,
   HostVitals,
+  InventoryStatus,
   Overview,
   RemoteStatus,
   StatusSource,
@@ -105,6 +106,23 @@ export function copyRemote(r: RemoteStatus): RemoteStatus {
   };
 }
 
+/** A clean copy of the inventory status; NetBox's URL and error texts may carry credentials. */
+export function copyInventory(i: InventoryStatus | null): InventoryStatus | null {
+  if (i === null) return null;
+  return {
+    source: redactCredentials(i.source),
+    origin: i.origin,
+    lastSuccessAt: i.lastSuccessAt,
+    lastError:
+      i.lastError === null ? null : { at: i.lastError.at, message: redactCredentials(i.lastError.message) },
+    devices: Number(i.devices),
+    monitored: Number(i.monitored),
+    targets: Number(i.targets),
+    notMonitored: i.notMonitored.map((n) => ({ device: n.device, reason: redactCredentials(n.reason) })),
+    recentChanges: i.recentChanges.map((c) => ({ at: c.at, text: redactCredentials(c.text) })),
+  };
+}
+
 /** A clean copy of the build info. */
 export function copyBuild(b: BuildInfo): BuildInfo {
   return { version: b.version, revision: b.revision, nodeVersion: b.nodeVersion, startTime: b.startTime };
@@ -117,6 +135,12 @@ export function readOverview(source: StatusSource): Overview {
     storage: copyStorage(source.storage()),
     host: copyHost(source.host()),
     remote: source.remote().map(copyRemote),
+    inventory: copyInventory(source.inventory?.() ?? null),
+    notScraped: (source.notScraped?.() ?? []).map((n) => ({
+      job: n.job,
+      address: redactCredentials(n.address),
+      reason: redactCredentials(n.reason),
+    })),
     build: copyBuild(source.build),
   };
 }

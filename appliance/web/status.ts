@@ -86,6 +86,34 @@ export interface RemoteStatus {
 }
 
 /**
+ * The store's inventory (NetBox), as the page shows it. Structurally a summary of the inventory stage's status,
+ * declared here so that the web stage does not depend on that stage. Holds no token.
+ */
+export interface InventoryStatus {
+  /** Where it comes from, e.g. "https://netbox.example.com, site dm-akron (API 4.6)". */
+  readonly source: string;
+  /** Where the inventory in use came from: "cache" means NetBox has not answered since this process started. */
+  readonly origin: 'none' | 'cache' | 'netbox';
+  readonly lastSuccessAt: number | null; // ms
+  /** The last sync's error, kept until a sync succeeds. */
+  readonly lastError: { readonly at: number; readonly message: string } | null;
+  readonly devices: number;
+  readonly monitored: number;
+  readonly targets: number;
+  /** Devices NetBox lists that are not monitored, and why (no primary IP, outside allowed networks, ...). */
+  readonly notMonitored: readonly { readonly device: string; readonly reason: string }[];
+  /** Recent inventory changes, newest first, as text (one line per device or field). */
+  readonly recentChanges: readonly { readonly at: number; readonly text: string }[];
+}
+
+/** A target that discovery or the configuration produced but that is not scraped, and why. */
+export interface NotScraped {
+  readonly job: string;
+  readonly address: string;
+  readonly reason: string;
+}
+
+/**
  * Everything the status page and the status APIs show. Methods are called on every request (the page refreshes
  * every 10 s per open browser), so they must be cheap and synchronous: return a snapshot kept up to date by the
  * component, never do I/O here. A method may throw; the web stage answers 500 and logs it, and keeps serving.
@@ -100,6 +128,10 @@ export interface StatusSource {
   host(): HostVitals | null;
   /** Remote-write destinations in configuration order; empty when none is configured. */
   remote(): readonly RemoteStatus[];
+  /** Null when no inventory source (NetBox) is configured. */
+  inventory?(): InventoryStatus | null;
+  /** Targets that are not scraped (dropped by relabelling, no collector for their kind, ...). */
+  notScraped?(): readonly NotScraped[];
   readonly build: BuildInfo;
 }
 
@@ -109,5 +141,7 @@ export interface Overview {
   readonly storage: StorageStatus;
   readonly host: HostVitals | null;
   readonly remote: readonly RemoteStatus[];
+  readonly inventory: InventoryStatus | null;
+  readonly notScraped: readonly NotScraped[];
   readonly build: BuildInfo;
 }

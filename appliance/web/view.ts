@@ -227,6 +227,26 @@ export function renderView(data: Overview, nowMs: number): View {
     const why = errorIsCurrent(r) ? ` — ${oneLine(r.lastError, 120)}` : '';
     warn.push(`Upstream ${r.name}: ${what}${why}`);
   }
+  // A failing inventory sync keeps the last good inventory, so it is a warning: monitoring goes on unchanged.
+  const inv = data.inventory;
+  if (inv !== null) {
+    if (inv.lastError !== null) {
+      const using =
+        inv.lastSuccessAt !== null
+          ? `using the inventory of ${ago(inv.lastSuccessAt)}`
+          : inv.origin === 'cache'
+            ? 'using the cached inventory'
+            : 'no inventory yet';
+      warn.push(
+        `NetBox sync failing since ${ago(inv.lastError.at)}: ${oneLine(inv.lastError.message, 100)} — ${using}`,
+      );
+    }
+    if (inv.notMonitored.length > 0) {
+      warn.push(
+        `${inv.notMonitored.length} device${inv.notMonitored.length === 1 ? '' : 's'} in NetBox not monitored`,
+      );
+    }
+  }
   const state: PageState = bad.length > 0 ? 'bad' : warn.length > 0 ? 'warn' : 'ok';
   const stateWord = state === 'bad' ? 'PROBLEM' : state === 'warn' ? 'CHECK' : 'ALL OK';
   const stateMark = state === 'bad' ? '✖' : state === 'warn' ? '!' : '✔';
@@ -514,6 +534,79 @@ export function renderView(data: Overview, nowMs: number): View {
     h('div', cls('path'), st.path),
   );
 
+  const maxRows = 50;
+  const notScraped = data.notScraped;
+  const inventorySection =
+    inv !== null || notScraped.length > 0
+      ? h(
+          'section',
+          cls('card'),
+          h(
+            'h2',
+            null,
+            'Inventory',
+            inv !== null
+              ? h('span', cls('sub'), `${num(inv.monitored)} of ${num(inv.devices)} devices monitored`)
+              : null,
+          ),
+          inv !== null
+            ? h(
+                'dl',
+                cls('grid'),
+                kv('Source', inv.source),
+                kv(
+                  'Last sync',
+                  inv.lastSuccessAt === null
+                    ? inv.origin === 'cache'
+                      ? 'not since start (cached inventory)'
+                      : 'never'
+                    : ago(inv.lastSuccessAt),
+                  inv.lastError !== null ? 'hot' : undefined,
+                ),
+                kv('Targets', num(inv.targets)),
+              )
+            : null,
+          inv !== null && inv.lastError !== null
+            ? h(
+                'div',
+                cls('t-err'),
+                h('b', null, `Sync error, ${ago(inv.lastError.at)}: `),
+                inv.lastError.message,
+              )
+            : null,
+          inv !== null && inv.notMonitored.length > 0 ? h('h3', null, 'Not monitored') : null,
+          inv !== null && inv.notMonitored.length > 0
+            ? h(
+                'ul',
+                cls('plain'),
+                ...inv.notMonitored
+                  .slice(0, maxRows)
+                  .map((n) => h('li', null, h('b', null, n.device), ` — ${n.reason}`)),
+                inv.notMonitored.length > maxRows
+                  ? h('li', null, `… and ${inv.notMonitored.length - maxRows} more`)
+                  : null,
+              )
+            : null,
+          notScraped.length > 0 ? h('h3', null, 'Targets not scraped') : null,
+          notScraped.length > 0
+            ? h(
+                'ul',
+                cls('plain'),
+                ...notScraped
+                  .slice(0, maxRows)
+                  .map((n) => h('li', null, h('b', null, `${n.job} ${n.address}`), ` — ${n.reason}`)),
+                notScraped.length > maxRows
+                  ? h('li', null, `… and ${notScraped.length - maxRows} more`)
+                  : null,
+              )
+            : null,
+          inv !== null && inv.recentChanges.length > 0 ? h('h3', null, 'Recent changes') : null,
+          ...(inv !== null ? inv.recentChanges.slice(0, 5) : []).map((c) =>
+            h('div', null, h('small', null, ago(c.at)), h('pre', cls('changes'), c.text)),
+          ),
+        )
+      : null;
+
   const b = data.build;
   const body = h(
     'div',
@@ -531,6 +624,7 @@ export function renderView(data: Overview, nowMs: number): View {
           : h('ul', cls('targets'), ...targets.map((t) => cards.target(t))),
       ),
       upstreamSection,
+      inventorySection,
       h('div', cls('cols'), hostSection, storageSection),
       h(
         'footer',

@@ -55,7 +55,13 @@ describe('inventoryScrapeJobs', () => {
     };
     const pos = url('pos-terminal');
     assert.equal(pos.url, 'http://127.42.0.2:9100/metrics');
-    assert.deepEqual(pos.labels, { instance: '127.42.0.2:9100', job: 'pos-terminal' });
+    // NetBox's device and role become target labels by default; the rest stays in __meta_netbox_* for relabelling.
+    assert.deepEqual(pos.labels, {
+      device: 'pos-terminal-1',
+      instance: '127.42.0.2:9100',
+      job: 'pos-terminal',
+      role: 'pos-terminal',
+    });
     assert.equal(url('pos-terminal-probe').url, 'tcp://127.42.0.2:9100');
     const snmp = new URL(url('network-snmp').url);
     assert.equal(`${snmp.protocol}//${snmp.host}`, 'snmp://127.42.0.3:161');

@@ -72,3 +72,32 @@ test('relabel rules are validated like Prometheus validates them', () => {
     },
   );
 });
+
+test('__scrape_interval__ and __scrape_timeout__ from discovery or relabelling set the target timing (Prometheus)', () => {
+  const { targets, dropped } = job(`scrape_configs:
+  - job_name: pos
+    scrape_interval: 30s
+    static_configs:
+      - {targets: ['127.0.0.1:1'], labels: {slow: 'yes'}}
+      - {targets: ['127.0.0.1:2']}
+      - {targets: ['127.0.0.1:3'], labels: {bad: 'timeout'}}
+      - {targets: ['127.0.0.1:4'], labels: {bad: 'interval'}}
+    relabel_configs:
+      - {source_labels: [slow], regex: 'yes', target_label: __scrape_interval__, replacement: 1m}
+      - {source_labels: [slow], regex: 'yes', target_label: __scrape_timeout__, replacement: 20s}
+      - {source_labels: [bad], regex: timeout, target_label: __scrape_interval__, replacement: 10s}
+      - {source_labels: [bad], regex: timeout, target_label: __scrape_timeout__, replacement: 20s}
+      - {source_labels: [bad], regex: interval, target_label: __scrape_interval__, replacement: soon}
+`);
+  assert.deepEqual(
+    targets.map((t) => [t.url, t.intervalMs, t.timeoutMs]),
+    [
+      ['http://127.0.0.1:1/metrics', 60_000, 20_000],
+      ['http://127.0.0.1:2/metrics', 30_000, 10_000],
+    ],
+  );
+  assert.deepEqual(
+    dropped.map((d) => d.reason),
+    ['__scrape_timeout__ 20s is greater than __scrape_interval__ 10s', 'invalid __scrape_interval__ "soon"'],
+  );
+});

@@ -11,7 +11,15 @@ const NOW = Date.parse('2025-03-01T12:00:00Z');
 
 function overview(): Overview {
   const f = fakeStatus(NOW);
-  return { targets: f.targets(), storage: f.storage(), host: f.host(), remote: f.remote(), build: f.build };
+  return {
+    targets: f.targets(),
+    storage: f.storage(),
+    host: f.host(),
+    remote: f.remote(),
+    inventory: null,
+    notScraped: [],
+    build: f.build,
+  };
 }
 
 /** The fake overview with destinations in every link state, so that every branch of the renderer runs. */
@@ -32,6 +40,21 @@ function richOverview(): Overview {
       destination(NOW, { name: 'slow', state: 'throttled', sentThrough: NOW - 180_000 }),
       destination(NOW, { name: 'off', state: 'stopped', lastError: 'old', lastErrorTime: NOW - 86_400_000 }),
     ],
+    inventory: {
+      source: 'https://netbox.example.com, site s001 (API 4.6)',
+      origin: 'cache',
+      lastSuccessAt: null,
+      lastError: { at: NOW - 120_000, message: 'HTTP 502 on page 3' },
+      devices: 12,
+      monitored: 10,
+      targets: 14,
+      notMonitored: [
+        { device: 'till-9', reason: 'no primary IP' },
+        { device: 'cam-1', reason: 'address 169.254.169.254 outside allowed networks' },
+      ],
+      recentChanges: [{ at: NOW - 3600_000, text: '+ till-8 [42] (monitored)' }],
+    },
+    notScraped: [{ job: 'network-snmp', address: '10.0.0.2:161', reason: 'no snmp collector' }],
   };
 }
 
@@ -283,12 +306,24 @@ test('hostile values in every text field render escaped in the HTML', () => {
         samplesDropped: { [HOSTILE]: 1 },
       }),
     ],
+    inventory: {
+      source: HOSTILE,
+      origin: 'netbox',
+      lastSuccessAt: NOW,
+      lastError: { at: NOW, message: HOSTILE },
+      devices: 1,
+      monitored: 0,
+      targets: 0,
+      notMonitored: [{ device: HOSTILE, reason: HOSTILE }],
+      recentChanges: [{ at: NOW, text: HOSTILE }],
+    },
+    notScraped: [{ job: HOSTILE, address: HOSTILE, reason: HOSTILE }],
     build: { version: HOSTILE, revision: HOSTILE, nodeVersion: HOSTILE, startTime: HOSTILE },
   };
   const v: View = renderView(data, NOW);
   const html = toHtml(v.body);
   assert.doesNotMatch(html, /<img/i);
-  assert.ok(html.split('&lt;img src=x onerror=alert(1)&gt;').length > 15);
+  assert.ok(html.split('&lt;img src=x onerror=alert(1)&gt;').length > 22);
 });
 
 /** The fake overview with every target up and healthy disks, so that only the destinations decide the state. */
@@ -453,4 +488,15 @@ test('never delivered, stopped, stale errors and garbage values', () => {
   assert.match(gt, /sender exploded/);
   // An unknown sender state never becomes a class name.
   for (const e of findAll(garbage.body, () => true)) assert.doesNotMatch(classOf(e), /exploded/);
+});
+
+test('the inventory: a failing sync and devices not monitored are warnings, each with its reason on the page', () => {
+  const v = renderView(richOverview(), NOW);
+  const all = text(v.body);
+  assert.match(all, /NetBox sync failing since 2 min 0 s ago: HTTP 502 on page 3 — using the cached inventory/);
+  assert.match(all, /2 devices in NetBox not monitored/);
+  assert.match(all, /till-9 — no primary IP/);
+  assert.match(all, /network-snmp 10\.0\.0\.2:161 — no snmp collector/);
+  assert.match(all, /10 of 12 devices monitored/);
+  assert.notEqual(v.state, 'ok');
 });
