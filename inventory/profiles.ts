@@ -182,6 +182,7 @@ export interface Override {
   readonly snmp_modules?: readonly string[];
   readonly credential?: string;
   readonly probe_port?: number;
+  readonly snmp_port?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -197,6 +198,7 @@ const OVERRIDE_KEYS = new Set([
   'snmp_modules',
   'credential',
   'probe_port',
+  'snmp_port',
 ]);
 
 /**
@@ -222,7 +224,7 @@ export function parseOverride(ctx: unknown): { ok: true; value: Override } | { o
     if (v === undefined) return undefined;
     return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? v : false;
   };
-  for (const k of ['port', 'probe_port'] as const) {
+  for (const k of ['port', 'probe_port', 'snmp_port'] as const) {
     const p = portOf(k);
     if (p === false) return bad(k, 'must be a port number 1-65535');
     if (p !== undefined) out[k] = p;
@@ -463,7 +465,8 @@ export function buildInventory(snap: Snapshot, cfg: NetboxConfig): Inventory {
     }
     if (profile.snmp) {
       const s = profile.snmp;
-      add('snmp', s, s.port, {
+      // `port` is the device's one port when its profile only walks SNMP; snmp_port says it explicitly.
+      add('snmp', s, o.snmp_port ?? (profile.prometheus ? undefined : o.port) ?? s.port, {
         [`${PARAM_LABEL_PREFIX}module`]: (o.snmp_modules ?? s.modules).join(','),
         [`${PARAM_LABEL_PREFIX}auth`]: o.credential ?? s.auth,
         ...timing(s.interval, s.timeout),

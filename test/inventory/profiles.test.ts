@@ -233,6 +233,17 @@ describe('config context overrides (storewatch key)', () => {
     const s = targetsOf(inv, 'network-snmp')[0]!;
     assert.equal(s.__param_module, 'if_mib');
     assert.equal(s.__param_auth, 'store-v3');
+    assert.equal(s.__address__, '127.0.0.3:161');
+  });
+
+  it('port moves the SNMP agent of an SNMP-only profile; snmp_port says it explicitly', () => {
+    const sw = dev('switch', '127.0.0.3', { localContext: { storewatch: { port: 16161 } } });
+    const ap = dev('access-point', '127.0.0.4', { localContext: { storewatch: { snmp_port: 1161 } } });
+    const inv = buildInventory(snap([sw, ap]), testConfig());
+    assert.deepEqual(
+      targetsOf(inv, 'network-snmp').map((t) => t.__address__),
+      ['127.0.0.3:16161', '127.0.0.4:1161'],
+    );
   });
 
   it('applies group overrides from config contexts by role, and disables devices', () => {
