@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../../appliance/config/load.ts';
 import type { Config } from '../../appliance/config/schema.ts';
 import { Appliance } from '../../appliance/main.ts';
+import { inventoryCommand } from '../../appliance/cli-inventory.ts';
 import { silentLogger } from '../../appliance/model/logger.ts';
 import { rewriteAddress, startNetboxFixture } from '../../scripts/netbox-fixture.ts';
 import type { NetboxFixture } from '../../scripts/netbox-fixture.ts';
@@ -128,6 +129,18 @@ test('NetBox decides what is monitored; with NetBox gone a restart monitors from
   } finally {
     await app.stop();
   }
+
+  // The CLI reads the cached inventory: what is monitored through which profile and rule, what is not and why.
+  const out: string[] = [];
+  const io = { out: (x: string) => out.push(x), err: (x: string) => out.push(`ERR ${x}`) };
+  assert.equal(inventoryCommand('show', config(netboxUrl), dir.path, io), 0, out.join(''));
+  const shown = out.join('');
+  assert.match(shown, /store-0042-pos-terminal-0001/);
+  assert.match(shown, /pos-terminal/);
+  assert.match(shown, /store-0042-pdu-0012.*no profile/s);
+  out.length = 0;
+  assert.equal(inventoryCommand('diff', config(netboxUrl), dir.path, io), 0, out.join(''));
+  assert.match(out.join(''), /\+ store-0042-pos-terminal-0001/);
 
   // NetBox goes away; the appliance restarts and monitors the same terminals from the cached inventory.
   await fixture.close();
