@@ -69,6 +69,14 @@ export class Appliance {
     readonly run: Promise<void>;
   } | null = null;
   private discovered: readonly JobSpec[] = [];
+  /**
+   * The store's identity from its NetBox site (site, region, tenant), added to what leaves the appliance as
+   * external labels (the config's own external_labels win per name), and the site's time zone for backfill windows.
+   */
+  private store: { labels: Readonly<Record<string, string>>; timeZone: string } = {
+    labels: {},
+    timeZone: '',
+  };
   /** Scrape reconciliations run one at a time: a reload and an inventory update may arrive together. */
   private applying: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
@@ -173,11 +181,7 @@ export class Appliance {
       JSON.stringify(config.remote_write) !== JSON.stringify(previous.remote_write) ||
       JSON.stringify(config.global.external_labels) !== JSON.stringify(previous.global.external_labels)
     ) {
-      // Cursors are durable and keyed by name, so a restarted sender resumes where the old one stopped; its
-      // counters are carried over too, so totals and rates on the page do not fall back to zero.
-      const counters = new Map(this.senders.map((s) => [s.status().name, s.counters()]));
-      await this.stopSenders();
-      this.startSenders(config, counters);
+      await this.restartSenders();
     }
     this.o.logger.info({ restartNeeded }, 'configuration reloaded');
   }
@@ -208,6 +212,19 @@ export class Appliance {
     });
     const run = d.run(abort.signal, (u) => {
       this.discovered = inventoryScrapeJobs(u.inventory, netbox.profiles, this.config.global);
+      const st = u.inventory.store;
+      const store = {
+        labels: Object.fromEntries(
+          Object.entries({ site: st.site, region: st.region, tenant: st.tenant }).filter(([, v]) => v !== ''),
+        ),
+        timeZone: validTimeZone(st.time_zone) ? st.time_zone : '',
+      };
+      if (JSON.stringify(store) !== JSON.stringify(this.store)) {
+        this.store = store;
+        this.restartSenders().catch((err: unknown) => {
+          this.o.logger.error({ err: (err as Error).message }, 'restarting remote write failed');
+        });
+      }
       this.applyScrape().catch(() => {
         // Logged by applyScrape; the next update or reload tries again.
       });
@@ -240,6 +257,18 @@ export class Appliance {
     return this.stopping;
   }
 
+  /**
+   * Restarts the senders with the current config and store labels. Cursors are durable and keyed by name, so a
+   * restarted sender resumes where the old one stopped; its counters are carried over too, so totals and rates
+   * on the page do not fall back to zero.
+   */
+  private async restartSenders(): Promise<void> {
+    if (this.stopping) return;
+    const counters = new Map(this.senders.map((s) => [s.status().name, s.counters()]));
+    await this.stopSenders();
+    if (!this.stopping) this.startSenders(this.config, counters);
+  }
+
   private startSenders(config: Config, previous: ReadonlyMap<string, SenderCounters> = new Map()): void {
     // A sample is committed at most one scrape timeout after its timestamp; read that far behind the clock.
     const hostTimeout = config.host.enabled ? Math.min(config.host.scrape_interval, 10_000) : 0;
@@ -260,7 +289,7 @@ export class Appliance {
         logger: this.o.logger,
         now: () => this.clock.now(),
         sleep: (ms, signal) => this.clock.sleep(ms, signal),
-        externalLabels: config.global.external_labels,
+        externalLabels: { ...this.store.labels, ...config.global.external_labels },
         maxSamplesPerSend: rw.queue_config.max_samples_per_send,
         batchSendDeadlineMs: rw.queue_config.batch_send_deadline,
         minBackoffMs: rw.queue_config.min_backoff,
@@ -277,11 +306,8 @@ export class Appliance {
         protobufMessage: rw.protobuf_message,
         catchUp: rw.store_and_forward.catch_up,
         backfillWindows: rw.store_and_forward.backfill_windows,
-        // Backfill windows are the store's local time (the process's time zone).
-        minuteOfDay: (t) => {
-          const d = new Date(t);
-          return d.getHours() * 60 + d.getMinutes();
-        },
+        // Backfill windows are the store's local time: its NetBox site's time zone, else the process's.
+        minuteOfDay: minuteOfDayIn(this.store.timeZone),
         ...(previous.has(rw.name) ? { carryOver: previous.get(rw.name)! } : {}),
       });
       sender.start();
@@ -340,6 +366,41 @@ export class Appliance {
       }),
     );
   }
+}
+
+function validTimeZone(tz: string): boolean {
+  if (tz === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Local minute of the day (0..1439) in a time zone ('' = the process's own). */
+export function minuteOfDayIn(timeZone: string): (t: number) => number {
+  if (timeZone === '') {
+    return (t) => {
+      const d = new Date(t);
+      return d.getHours() * 60 + d.getMinutes();
+    };
+  }
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hour: 'numeric',
+    minute: 'numeric',
+    hourCycle: 'h23',
+  });
+  return (t) => {
+    let h = 0;
+    let m = 0;
+    for (const p of f.formatToParts(t)) {
+      if (p.type === 'hour') h = Number(p.value);
+      else if (p.type === 'minute') m = Number(p.value);
+    }
+    return h * 60 + m;
+  };
 }
 
 /** The inventory stage's status in the web stage's terms. */

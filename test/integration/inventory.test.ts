@@ -3,6 +3,8 @@
 // and a restart with NetBox gone keeps monitoring from the cached inventory.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { decodeWriteRequestV1, snappyDecompress } from '../../appliance/remote/wire.ts';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../appliance/config/load.ts';
 import type { Config } from '../../appliance/config/schema.ts';
@@ -23,6 +25,20 @@ let posAddresses: string[] = [];
 
 before(async () => {
   dir = await tempDir();
+  const rx = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      for (const s of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 26)).series) {
+        received.add(JSON.stringify(Object.fromEntries(s.labels.map((l) => [l.name, l.value]))));
+      }
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => rx.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}/api/v1/write`;
+  terminals.push(rx);
   fixture = await startNetboxFixture({ v1Tokens: [TOKEN] });
   fixture.generateStore({ slug: 'store-0042', devices: 12, net: 77 });
   netboxUrl = fixture.baseUrl;
@@ -52,10 +68,15 @@ after(async () => {
   await dir.remove();
 });
 
+/** A remote-write receiver on loopback that keeps the label sets it received. */
+const received = new Set<string>();
+let receiverUrl = '';
+
 function config(url: string): Config {
   return loadConfig(
     `
 global: {scrape_interval: 1s, scrape_timeout: 800ms}
+remote_write: [{url: '${receiverUrl}', queue_config: {batch_send_deadline: 200ms}}]
 host: {enabled: false}
 web: {listen_address: '127.0.0.1:0'}
 storage: {path: '${dir.path}/data'}
@@ -121,6 +142,14 @@ test('NetBox decides what is monitored; with NetBox gone a restart monitors from
     assert.equal(probes.length, posAddresses.length);
     assert.equal(o.inventory?.origin, 'netbox');
     assert.equal(o.inventory?.devices, 12);
+    // What leaves the appliance carries the store's identity from its NetBox site.
+    const shipped = await waitFor(() => {
+      const up = [...received]
+        .map((x) => JSON.parse(x) as Record<string, string>)
+        .find((l) => l.job === 'pos-terminal');
+      return up ?? null;
+    }, 30_000);
+    assert.equal(shipped.site, 'store-0042');
     // The PDU has no profile: reported, not silently ignored.
     assert.ok(
       o.inventory?.notMonitored.some((n) => /pdu/.test(n.device)),
