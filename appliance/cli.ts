@@ -7,6 +7,10 @@ import pino from 'pino';
 import { ConfigError, defaultConfig, formatIssues, loadConfig } from './config/index.ts';
 import type { Config } from './config/schema.ts';
 import { Appliance, readProcSelfIo } from './main.ts';
+import { openSqlite } from './native.ts';
+import { Engine } from './promql/engine.ts';
+import type { CommandDeps } from './query/cli.ts';
+import { importCommand, queryCommand } from './query/cli.ts';
 
 const HELP = `usage: storewatch <command> [flags]
 
@@ -19,6 +23,10 @@ Commands:
       --storage.path DIR            Data directory (default ./data)
       --log.level LEVEL             debug, info, warn or error (default info)
   check-config FILE       Validate a configuration file; prints every problem with its path, exits 2 if any.
+  query --storage.path DIR [--time T | --start S --end E --step D] EXPR
+                          Evaluate PromQL against a data directory; prints the API's data object as JSON.
+  tsdb import --storage.path DIR FILE
+                          Import OpenMetrics text with timestamps (all or nothing). See each command's --help.
 
 Flags:
   --version               Print the version and exit.
@@ -92,6 +100,9 @@ function configNotes(cfg: Config): string[] {
 
 /** Parses argv (without node and script) and runs the command; resolves with the exit code for one-shot commands. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // `query` and `tsdb import` have flags of their own (appliance/query/cli.ts).
+  if (argv[0] === 'query') return queryCommand(argv.slice(1), io, queryDeps());
+  if (argv[0] === 'tsdb' && argv[1] === 'import') return importCommand(argv.slice(2), io, queryDeps());
   let parsed;
   try {
     parsed = parseArgs({
@@ -197,6 +208,20 @@ function withFlags(cfg: Config, storagePath: string | undefined, listen: string 
     ...cfg,
     storage: storagePath ? { ...cfg.storage, path: storagePath } : cfg.storage,
     web: listen ? { ...cfg.web, listen_address: listen } : cfg.web,
+  };
+}
+
+/** The process edge of the query and import commands: SQLite opener, the real engine, files, the clock. */
+function queryDeps(): CommandDeps {
+  return {
+    // As for `run`: the embedded SQLite addon is extracted next to the data unless systemd says otherwise.
+    openDatabase: (file) =>
+      openSqlite(file, {
+        cacheDir: process.env.CACHE_DIRECTORY ?? path.join(path.dirname(path.resolve(file)), '.cache'),
+      }),
+    makeEngine: (limits) => new Engine(limits),
+    now: Date.now,
+    openInput: (file) => (file === '-' ? process.stdin : fs.createReadStream(file)),
   };
 }
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Labels } from '../model/labels.ts';
-import { labelsKey, labelsToRecord, METRIC_NAME } from '../model/labels.ts';
+import { labelsKey, labelsToRecord, labelsToString, METRIC_NAME } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import type { Matcher } from '../model/matcher.ts';
 import type {
@@ -65,6 +65,12 @@ export interface TsdbOptions {
    * only with its whole window. Absent: no priorities.
    */
   readonly evictionPriority?: (labels: Labels) => number | null;
+  /**
+   * Open for queries only (`storewatch query`, possibly beside a running appliance on the same directory): the
+   * head log is replayed into memory so unflushed samples are visible, but no log segment is created, written
+   * or deleted, nothing is flushed or sealed, appending is refused, and close() only closes the files.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** What the status page and /metrics show about storage. */
@@ -360,6 +366,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       for (const s of this.byRef.values()) s.recent.sort((a, b) => a.mint - b.mint);
     }
     this.replayLog();
+    if (this.opts.readOnly) return;
     this.log.openNew();
     this.logEpoch++;
     this.lastFlush = this.opts.now();
@@ -475,6 +482,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   }
 
   appender(): Appender {
+    if (this.opts.readOnly) throw new StorageError('closed', 'storage is open read-only');
     return new TsdbAppender(this);
   }
 
@@ -608,7 +616,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
    * are all in SQLite, and apply retention. Safe to call at any time; tests call it directly.
    */
   maintain(opts: { forceFlush?: boolean } = {}): void {
-    if (this.closed) return;
+    if (this.closed || this.opts.readOnly) return;
     const now = this.opts.now();
     const target = windowOf(now - SEAL_GRACE_MS) - 1;
     if (target > this.sealedThrough) {
@@ -1074,12 +1082,99 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     this.db.prepare('DELETE FROM remote_cursors WHERE name = ?').run(name);
   }
 
+  // ---- backfill (see BackfillWriter) ----
+
+  /**
+   * Starts a bulk import of historical samples in one SQLite transaction. Only one may run at a time, and
+   * nothing may be appended meanwhile (see {@link BackfillWriter}).
+   */
+  backfill(): BackfillWriter {
+    if (this.closed) throw new StorageError('closed', 'storage is closed');
+    if (this.opts.readOnly) throw new StorageError('closed', 'storage is open read-only');
+    return new BackfillWriter(this, this.db, this.stmt.insertChunk);
+  }
+
+  /** @internal */
+  insertSeriesRow(s: MemSeries): void {
+    this.stmt.insertSeries.run(s.ref, JSON.stringify(labelsToRecord(s.labels)));
+  }
+
+  /** @internal */
+  upsertWindowRow(w: number, chunkId: number, samples: number, bytes: number): void {
+    this.stmt.upsertWindow.run(w, chunkId, chunkId, 1, samples, bytes);
+  }
+
+  /** @internal Refuses a backfill into a window where an existing series already holds data. */
+  checkBackfillWindow(s: MemSeries, w: number): void {
+    const where = `the window starting ${new Date(w * WINDOW_MS).toISOString()}`;
+    const conflict = (): never => {
+      throw new BackfillConflictError(
+        `series ${labelsToString(s.labels)} already has samples in ${where}; import does not merge overlapping data`,
+      );
+    };
+    if (w <= this.sealedThrough && this.stmt.indexLookup.get(w, s.ref) !== undefined) conflict();
+    if (s.recent.some((c) => c.window === w)) conflict();
+    if (s.head && s.head.count > 0 && s.headWindow <= w) conflict();
+  }
+
+  /** @internal Writes the index rows of sealed windows, inside the backfill's transaction. */
+  finishBackfill(states: readonly BackfillSeriesState[]): void {
+    const sealedNow = new Set<number>();
+    for (const st of states) {
+      let last = -Infinity;
+      for (const [w, ids] of st.ids) {
+        if (w > this.sealedThrough) continue;
+        this.stmt.insertIndex.run(w, st.s.ref, encodeIds(ids));
+        sealedNow.add(w);
+        if (w > last) last = w;
+      }
+      if (last > st.s.lastSealedWindow) this.stmt.setLastWindow.run(last, st.s.ref);
+    }
+    const mark = this.db.prepare('UPDATE windows SET sealed = 1 WHERE window = ?');
+    for (const w of sealedNow) mark.run(w);
+  }
+
+  /** @internal Makes a committed backfill visible in memory. */
+  applyBackfill(states: readonly BackfillSeriesState[]): void {
+    for (const st of states) {
+      const s = st.s;
+      if (st.isNew) this.addSeries(s);
+      for (const w of st.ids.keys())
+        if (w <= this.sealedThrough && w > s.lastSealedWindow) s.lastSealedWindow = w;
+      const open = st.recent.filter((c) => c.window > this.sealedThrough);
+      if (open.length > 0) {
+        s.recent.push(...open);
+        s.recent.sort((a, b) => a.mint - b.mint);
+      }
+      this.chunkCount += st.recent.length;
+      if (st.lastT > s.lastT) {
+        f64[0] = st.lastV;
+        s.lastT = st.lastT;
+        s.lastLo = u32[0]!;
+        s.lastHi = u32[1]!;
+      }
+      if (st.lastT > this.newestT) this.newestT = st.lastT;
+    }
+    this.oldestCache = undefined;
+    this.sealedWindows = this.db
+      .prepare('SELECT window FROM windows WHERE sealed = 1 ORDER BY window')
+      .pluck()
+      .all() as number[];
+  }
+
   /**
    * Stops maintenance, writes every head chunk to SQLite and removes the head log, so the next start needs
    * no replay. If the final flush fails, the log is kept and replayed next time: nothing is lost.
    */
   close(): void {
     if (this.closed) return;
+    if (this.opts.readOnly) {
+      this.closed = true;
+      this.stopTimer();
+      this.log.close();
+      this.db.close();
+      return;
+    }
     this.stopTimer();
     for (const s of this.byRef.values()) this.cutHead(s);
     this.flush();
@@ -1354,5 +1449,169 @@ class ChainIterator implements SampleIterator {
     if (this.idx >= 0 && !this.done && this.t >= t && this.cur) return true;
     while (this.next()) if (this.t >= t) return true;
     return false;
+  }
+}
+
+// ---- backfill (bulk import of historical samples) ----
+
+/** Why a backfill was refused: it would overlap data the storage already holds for a series. */
+export class BackfillConflictError extends Error {
+  override readonly name = 'BackfillConflictError';
+}
+
+/** What one backfill wrote. */
+export interface BackfillSummary {
+  readonly series: number;
+  readonly newSeries: number;
+  readonly samples: number;
+  readonly chunks: number;
+  /** Smallest and largest timestamp written (ms), null when nothing was. */
+  readonly minT: number | null;
+  readonly maxT: number | null;
+}
+
+interface BackfillSeriesState {
+  readonly s: MemSeries;
+  readonly isNew: boolean;
+  enc: XorChunkEncoder | null;
+  window: number;
+  lastT: number;
+  lastV: number;
+  /** Chunk ids written per window, in time order (ids grow, so each list is ascending). */
+  readonly ids: Map<number, number[]>;
+  /** Chunks written in unsealed windows: they join `recent` on commit. */
+  readonly recent: RecentChunk[];
+}
+
+/**
+ * Writes historical samples straight into chunks, bypassing the head and the head log (the import of
+ * `storewatch tsdb import`, like promtool's block creation). Everything happens in ONE SQLite transaction
+ * that `commit` ends and `abort` rolls back, so an import either lands whole or not at all; in-memory state
+ * changes only after the commit.
+ *
+ * Contract: samples of one series come in strictly increasing timestamp order (the caller checks and
+ * reports with line numbers); series may interleave. A (series, window) pair that already holds data — a
+ * sealed index row, an unsealed chunk or the live head — is refused with {@link BackfillConflictError},
+ * because the chunk lists of a window must stay in time order and overlaps are not merged. Sealed windows
+ * get their index rows at once; unsealed ones are indexed by the next regular seal. The storage must not
+ * ingest concurrently (the CLI runs it on a data directory the appliance is not using).
+ */
+export class BackfillWriter {
+  private readonly db: Tsdb;
+  private readonly sql: BetterSqlite3.Database;
+  private readonly insertChunk: BetterSqlite3.Statement;
+  private readonly bySeries = new Map<string, BackfillSeriesState>();
+  private done = false;
+  private samples = 0;
+  private chunks = 0;
+  private minT = Infinity;
+  private maxT = -Infinity;
+
+  /** @internal Use {@link Tsdb.backfill}. */
+  constructor(db: Tsdb, sql: BetterSqlite3.Database, insertChunk: BetterSqlite3.Statement) {
+    this.db = db;
+    this.sql = sql;
+    this.insertChunk = insertChunk;
+    this.sql.exec('BEGIN IMMEDIATE');
+  }
+
+  /**
+   * Adds one sample; `key` is labelsKey(labels) when the caller has it already. Throws
+   * BackfillConflictError, SampleError (bad labels or timestamp) or an I/O error; then call abort().
+   */
+  add(labels: Labels, t: number, v: number, key: string = labelsKey(labels)): void {
+    if (this.done) throw new StorageError('closed', 'backfill already finished');
+    if (!Number.isSafeInteger(t)) throw new SampleError('invalid_labels', `invalid timestamp ${t}`);
+    let st = this.bySeries.get(key);
+    if (!st) {
+      const existing = this.db.lookupForAppend(0, labels);
+      let s: MemSeries;
+      if (existing) s = existing;
+      else {
+        validateLabels(labels);
+        s = this.db.allocateSeries(labels);
+        this.db.insertSeriesRow(s);
+      }
+      st = {
+        s,
+        isNew: !existing,
+        enc: null,
+        // NaN: the first sample always counts as entering a new window (window 0 is 1970).
+        window: Number.NaN,
+        lastT: -Infinity,
+        lastV: 0,
+        ids: new Map(),
+        recent: [],
+      };
+      this.bySeries.set(key, st);
+    }
+    if (t <= st.lastT) {
+      throw new SampleError('out_of_order', `out of order sample for ${seriesName(st.s)} at ${t}`);
+    }
+    const w = windowOf(t);
+    if (
+      st.enc &&
+      (st.window !== w || st.enc.count >= CHUNK_MAX_SAMPLES || st.enc.byteLength >= CHUNK_MAX_BYTES)
+    ) {
+      this.cut(st);
+    }
+    if (!st.enc) {
+      if (!st.isNew && st.window !== w) this.db.checkBackfillWindow(st.s, w);
+      st.enc = new XorChunkEncoder();
+      st.window = w;
+    }
+    st.enc.append(t, v);
+    st.lastT = t;
+    st.lastV = v;
+    this.samples++;
+    if (t < this.minT) this.minT = t;
+    if (t > this.maxT) this.maxT = t;
+  }
+
+  private cut(st: BackfillSeriesState): void {
+    const enc = st.enc;
+    if (!enc || enc.count === 0) return;
+    st.enc = null;
+    const data = enc.bytes();
+    const id = Number(this.insertChunk.run(st.s.ref, enc.mint, enc.maxt, data).lastInsertRowid);
+    this.db.upsertWindowRow(st.window, id, enc.count, data.length);
+    this.chunks++;
+    const list = st.ids.get(st.window);
+    if (list) list.push(id);
+    else st.ids.set(st.window, [id]);
+    st.recent.push({ id, window: st.window, mint: enc.mint, maxt: enc.maxt, samples: enc.count, data: null });
+  }
+
+  /** Writes the last chunks and index rows and commits; the data is then visible to queriers. */
+  commit(): BackfillSummary {
+    if (this.done) throw new StorageError('closed', 'backfill already finished');
+    try {
+      for (const st of this.bySeries.values()) this.cut(st);
+      this.db.finishBackfill([...this.bySeries.values()]);
+      this.sql.exec('COMMIT');
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+    this.done = true;
+    this.db.applyBackfill([...this.bySeries.values()]);
+    let newSeries = 0;
+    for (const st of this.bySeries.values()) if (st.isNew) newSeries++;
+    return {
+      series: this.bySeries.size,
+      newSeries,
+      samples: this.samples,
+      chunks: this.chunks,
+      minT: this.samples > 0 ? this.minT : null,
+      maxT: this.samples > 0 ? this.maxT : null,
+    };
+  }
+
+  /** Rolls everything back; nothing of the backfill stays. Safe to call more than once. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    // New series rows were part of the transaction, and memory changes only on commit: nothing else to undo.
+    if (this.sql.inTransaction) this.sql.exec('ROLLBACK');
   }
 }
