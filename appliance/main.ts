@@ -22,6 +22,8 @@ import { HttpWriteClient } from './remote/client.ts';
 import { RemoteSender } from './remote/sender.ts';
 import type { SenderCounters } from './remote/sender.ts';
 import { createWebApp, startWebServer } from './web/server.ts';
+import { apiRouter } from './web/api.ts';
+import { Engine } from './promql/engine.ts';
 import type { WebServer } from './web/server.ts';
 import type { InventoryStatus, StatusSource } from './web/status.ts';
 import type { NetboxConfig } from './config/netbox.ts';
@@ -136,10 +138,22 @@ export class Appliance {
       await app.applyScrape();
       app.startSenders(o.config);
       app.startDiscovery(o.config);
+      const q = o.config.query;
       const web = createWebApp({
         status: app.statusSource(),
         metrics: () => Promise.resolve(app.metricsText()),
         logger: o.logger,
+        api: apiRouter({
+          queryable: app.tsdb,
+          engine: new Engine({
+            maxSamples: q.max_samples,
+            timeoutMs: q.timeout,
+            lookbackDeltaMs: q.lookback_delta,
+          }),
+          metadata: () => app.scrape.metadata(),
+          now: () => app.clock.now(),
+          logger: o.logger,
+        }),
       });
       app.web = await startWebServer(web, o.config.web.listen_address, app.abort.signal);
       o.logger.info(
@@ -166,6 +180,7 @@ export class Appliance {
     const previous = this.config;
     if (config.storage.path !== previous.storage.path) restartNeeded.push('storage.path');
     if (config.web.listen_address !== previous.web.listen_address) restartNeeded.push('web.listen_address');
+    if (JSON.stringify(config.query) !== JSON.stringify(previous.query)) restartNeeded.push('query');
     if (JSON.stringify(config.storage.retention) !== JSON.stringify(previous.storage.retention)) {
       restartNeeded.push('storage.retention');
     }

@@ -13,6 +13,10 @@ export const DEFAULT_RETENTION_TIME_MS = 15 * 24 * 60 * 60 * 1000;
 export const DEFAULT_LISTEN_ADDRESS = '0.0.0.0:9782';
 /** The job name of the appliance's own host metrics (the scrape manager uses it; config reserves it). */
 export const HOST_JOB_NAME = 'host';
+/** PromQL limits: Prometheus's timeout and lookback; max samples 5 M (Prometheus 50 M) for a 384 MB heap. */
+export const DEFAULT_QUERY_MAX_SAMPLES = 5_000_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 2 * 60 * 1000;
+export const DEFAULT_QUERY_LOOKBACK_DELTA_MS = 5 * 60 * 1000;
 /** Prometheus's remote_timeout default. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 30_000;
 export const DEFAULT_HOST_SCRAPE_INTERVAL_MS = 15_000;
@@ -42,6 +46,11 @@ export function defaultConfig(): Config {
     },
     scrape_configs: [],
     remote_write: [],
+    query: {
+      max_samples: DEFAULT_QUERY_MAX_SAMPLES,
+      timeout: DEFAULT_QUERY_TIMEOUT_MS,
+      lookback_delta: DEFAULT_QUERY_LOOKBACK_DELTA_MS,
+    },
     storage: {
       path: DEFAULT_STORAGE_PATH,
       retention: { time: DEFAULT_RETENTION_TIME_MS, size: 0, priorities: [] },

@@ -36,6 +36,7 @@ import {
   hostSchema,
   kindOf,
   netboxSchema,
+  querySchema,
   remoteWriteSchema,
   scrapeConfigSchema,
   storageSchema,
@@ -208,6 +209,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
   const storage = fields(storageSchema, root.storage);
   const web = fields(webSchema, root.web);
   const host = fields(hostSchema, root.host);
+  const query = fields(querySchema, root.query);
   // The appliance's own host metrics are scraped as job "host"; a scrape job of that name would mix two sources.
   const hostIndex = firstIndex.get(HOST_JOB_NAME);
   if (hostIndex !== undefined && (host.enabled ?? d.host.enabled)) {
@@ -283,6 +285,11 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
     scrape_configs,
     remote_write,
     ...(netbox ? { netbox } : {}),
+    query: {
+      max_samples: query.max_samples ?? d.query.max_samples,
+      timeout: query.timeout ?? d.query.timeout,
+      lookback_delta: query.lookback_delta ?? d.query.lookback_delta,
+    },
     storage: {
       path: storage.path ?? d.storage.path,
       retention: {

@@ -185,6 +185,14 @@ export interface RemoteWriteConfig {
   };
 }
 
+/** Limits of the local PromQL engine (/api/v1/query and the page's graphs), Prometheus's --query.* flags. */
+export interface QueryConfig {
+  /** Samples a query may hold in memory at once. 5 M, not Prometheus's 50 M: the appliance's heap is capped. */
+  readonly max_samples: number;
+  readonly timeout: number;
+  readonly lookback_delta: number;
+}
+
 /** The whole validated configuration. */
 export interface Config {
   readonly global: GlobalConfig;
@@ -192,6 +200,7 @@ export interface Config {
   readonly remote_write: readonly RemoteWriteConfig[];
   /** Where the store's inventory comes from; absent: only the scrape_configs of this file are monitored. */
   readonly netbox?: NetboxConfig;
+  readonly query: QueryConfig;
   readonly storage: StorageConfig;
   readonly web: WebConfig;
   readonly host: HostConfig;
@@ -596,6 +605,15 @@ export const hostSchema = z.strictObject({
   scrape_interval: positiveDuration.optional(),
 });
 
+export const querySchema = z.strictObject({
+  max_samples: z
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'must be greater than 0' })
+    .optional(),
+  timeout: positiveDuration.optional(),
+  lookback_delta: positiveDuration.optional(),
+});
+
 const httpUrl = str.superRefine((u, ctx) => {
   let parsed: URL | undefined;
   try {
@@ -684,6 +702,7 @@ export const configSchema = z.strictObject({
   scrape_configs: z.array(scrapeConfigSchema).optional(),
   remote_write: z.array(remoteWriteSchema).optional(),
   netbox: netboxSchema.optional(),
+  query: querySchema.optional(),
   storage: storageSchema.optional(),
   web: webSchema.optional(),
   host: hostSchema.optional(),

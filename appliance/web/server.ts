@@ -25,6 +25,8 @@ export interface WebDeps {
   readonly now?: () => number;
   /** How often the page script refreshes; defaults to 10 s. Tests shorten it. */
   readonly refreshIntervalMs?: number;
+  /** The Prometheus query API (/api/v1/query, series, labels ...; see api.ts); absent: not served. */
+  readonly api?: express.Router;
 }
 
 /** Prometheus's exposition content type; exact, because some scrapers compare it literally. */
@@ -140,6 +142,7 @@ export function createWebApp(deps: WebDeps): express.Express {
     res.type('text/plain').send('storewatch is Ready.\n');
   });
 
+  if (deps.api) app.use(deps.api);
   app.use('/api', (req: Request, res: Response) => {
     res.status(404).json({
       status: 'error',

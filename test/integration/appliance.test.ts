@@ -129,6 +129,30 @@ test('a real node_exporter is up while broken targets are down with their reason
   );
 });
 
+test('the Prometheus query API answers from the local TSDB: up per job, as Grafana asks for it', async () => {
+  const q = new URLSearchParams({ query: 'sum by (job) (up)', time: String(Date.now() / 1000) });
+  const body = await waitFor(async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: q.toString(),
+    });
+    const j = (await r.json()) as {
+      status: string;
+      data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
+    return j.data.result.length >= 3 ? j : null;
+  }, 20_000);
+  assert.equal(body.status, 'success');
+  assert.equal(body.data.resultType, 'vector');
+  const byJob = Object.fromEntries(body.data.result.map((x) => [x.metric.job, Number(x.value[1])]));
+  assert.equal(byJob.node, 1);
+  assert.equal(byJob.broken, 0);
+  const bad = await fetch(`http://127.0.0.1:${port}/api/v1/query?query=sum(`);
+  assert.equal(bad.status, 400);
+  assert.equal(((await bad.json()) as { errorType: string }).errorType, 'bad_data');
+});
+
 test('/metrics passes promtool check metrics with no warnings and reports storewatch_* figures', async () => {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(text, /^storewatch_tsdb_samples_appended_total \d+/m);
