@@ -179,6 +179,24 @@ export function chunkSampleCount(chunk: Uint8Array): number {
  * Iterates an encoded chunk, optionally bounded to [mint, maxt]. It throws {@link ChunkError} on corrupt
  * data rather than returning garbage.
  */
+/**
+ * Where a decoder stands after some sample of a chunk: enough to resume decoding the same byte stream (or a later,
+ * longer copy of it: chunks only grow at the end) without decoding from the start again.
+ */
+export interface XorDecodeState {
+  /** Samples decoded so far (the state is that after sample i - 1). */
+  readonly i: number;
+  readonly pos: number;
+  readonly bit: number;
+  /** Timestamp of the last decoded sample. */
+  readonly t: number;
+  readonly dPrev: number;
+  readonly vHi: number;
+  readonly vLo: number;
+  readonly leading: number;
+  readonly trailing: number;
+}
+
 export class XorChunkIterator implements SampleIterator {
   private readonly r: BitReader;
   private readonly total: number;
@@ -191,14 +209,57 @@ export class XorChunkIterator implements SampleIterator {
   t = 0;
   v = 0;
 
-  constructor(chunk: Uint8Array) {
+  /** The first next() yields the sample the resumed state stands on, instead of decoding the one after it. */
+  private pendingCurrent = false;
+
+  /**
+   * `from` resumes after a sample decoded earlier from the same stream (see {@link state}); with `yieldFrom`,
+   * that sample itself is the first one next() yields.
+   */
+  constructor(chunk: Uint8Array, from?: XorDecodeState, yieldFrom = false) {
     if (chunk.length < HEADER_BYTES) throw new ChunkError(`chunk too short: ${chunk.length} bytes`);
     if (chunk[0] !== CHUNK_ENCODING_XOR1) throw new ChunkError(`unknown chunk encoding ${chunk[0]}`);
     this.total = (chunk[1]! << 8) | chunk[2]!;
     this.r = new BitReader(chunk, HEADER_BYTES);
+    if (from !== undefined && from.i > 0 && from.i <= this.total && from.pos <= chunk.length) {
+      this.i = from.i;
+      this.r.pos = from.pos;
+      this.r.bit = from.bit;
+      this.t = from.t;
+      this.dPrev = from.dPrev;
+      this.vHi = from.vHi;
+      this.vLo = from.vLo;
+      this.leading = from.leading;
+      this.trailing = from.trailing;
+      u32[1] = this.vHi;
+      u32[0] = this.vLo;
+      this.v = f64[0]!;
+      this.pendingCurrent = yieldFrom;
+    }
+  }
+
+  /** The decoder's position after the last decoded sample; null before the first. */
+  state(): XorDecodeState | null {
+    if (this.i === 0) return null;
+    const r = this.r;
+    return {
+      i: this.i,
+      pos: r.pos,
+      bit: r.bit,
+      t: this.t,
+      dPrev: this.dPrev,
+      vHi: this.vHi,
+      vLo: this.vLo,
+      leading: this.leading,
+      trailing: this.trailing,
+    };
   }
 
   next(): boolean {
+    if (this.pendingCurrent) {
+      this.pendingCurrent = false;
+      return true;
+    }
     if (this.i >= this.total) return false;
     try {
       this.decodeOne();

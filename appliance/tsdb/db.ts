@@ -18,6 +18,7 @@ import type {
   SeriesRef,
 } from '../storage/interface.ts';
 import { SampleError, StorageError } from '../storage/interface.ts';
+import type { XorDecodeState } from './chunkenc.ts';
 import { XorChunkEncoder, XorChunkIterator } from './chunkenc.ts';
 import type { LogValueState, RecordValueState, SegmentInfo } from './headlog.ts';
 import {
@@ -117,6 +118,12 @@ interface MemSeries {
   readonly ref: number;
   readonly labels: Labels;
   head: XorChunkEncoder | null;
+  /**
+   * Where the last reader of the head chunk stopped decoding, for that head chunk only. Remote write reads the
+   * newest few seconds of every series every few seconds; resuming here decodes those samples instead of the
+   * whole head chunk (up to 480 samples) each time.
+   */
+  headResume: HeadResume | null;
   headWindow: number;
   /** Largest timestamp stored for the series (head, pending or flushed), -Infinity when none. */
   lastT: number;
@@ -415,6 +422,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       ref,
       labels,
       head: null,
+      headResume: null,
       headWindow: 0,
       lastT: -Infinity,
       lastLo: 0,
@@ -947,7 +955,8 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
         out.push(c.data ? { id: 0, data: c.data } : { id: c.id, data: null });
     }
     const h = s.head;
-    if (h && h.count > 0 && h.maxt >= mint && h.mint <= maxt) out.push({ id: 0, data: h.bytes() });
+    if (h && h.count > 0 && h.maxt >= mint && h.mint <= maxt)
+      out.push({ id: 0, data: h.bytes(), series: s, head: h });
     return out;
   }
 
@@ -1224,9 +1233,23 @@ function intersect(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
+/**
+ * A reader's stopping point in a head chunk: every sample up to `coveredThrough` lies before the decoder's
+ * `state`; when `current` is set, the sample the state stands on was decoded but not consumed.
+ */
+interface HeadResume {
+  readonly head: XorChunkEncoder;
+  readonly state: XorDecodeState;
+  readonly coveredThrough: number;
+  readonly current: boolean;
+}
+
 interface ChunkSource {
   readonly id: number;
   readonly data: Uint8Array | null;
+  /** Set for a copy of a series' head chunk, so that readers can resume where the last one stopped. */
+  readonly series?: MemSeries;
+  readonly head?: XorChunkEncoder;
 }
 
 /**
@@ -1428,21 +1451,37 @@ class ChainIterator implements SampleIterator {
         if (t < this.mint) continue;
         if (t > this.maxt) {
           this.done = true;
+          this.remember(this.maxt, true);
           return false;
         }
         this.t = t;
         this.v = this.cur.v;
         return true;
       }
+      if (this.cur) this.remember(this.cur.t, false);
       this.idx++;
       const src = this.sources[this.idx];
       if (!src) {
         this.done = true;
         return false;
       }
-      this.cur = new XorChunkIterator(src.data ?? this.db.chunkData(src.id));
+      const data = src.data ?? this.db.chunkData(src.id);
+      // A head chunk whose last reader stopped before this range starts is decoded from there on.
+      const r = src.series?.headResume;
+      this.cur =
+        r && r.head === src.head && r.coveredThrough < this.mint
+          ? new XorChunkIterator(data, r.state, r.current)
+          : new XorChunkIterator(data);
     }
     return false;
+  }
+
+  /** Leaves the head chunk's decoding position on the series for the next reader. */
+  private remember(coveredThrough: number, current: boolean): void {
+    const src = this.sources[this.idx];
+    if (!src?.series || !src.head || !this.cur) return;
+    const state = this.cur.state();
+    if (state !== null) src.series.headResume = { head: src.head, state, coveredThrough, current };
   }
 
   seek(t: number): boolean {
