@@ -11,6 +11,9 @@ import { openSqlite } from './native.ts';
 import { Engine } from './promql/engine.ts';
 import type { CommandDeps } from './query/cli.ts';
 import { importCommand, queryCommand } from './query/cli.ts';
+import { inventoryCommand } from './cli-inventory.ts';
+import { parseDuration } from './config/duration.ts';
+import { snmpProbe } from './snmp/probe.ts';
 
 const HELP = `usage: storewatch <command> [flags]
 
@@ -27,6 +30,11 @@ Commands:
                           Evaluate PromQL against a data directory; prints the API's data object as JSON.
   tsdb import --storage.path DIR FILE
                           Import OpenMetrics text with timestamps (all or nothing). See each command's --help.
+  inventory show|diff [--config FILE] [--storage.path DIR]
+                          What the NetBox inventory makes the appliance monitor (profile, rule), what not and
+                          why; or the recent inventory changes. Reads the cached inventory, never NetBox.
+  snmp probe --target HOST[:PORT] --module NAME[,NAME] [--auth NAME] [--config FILE] [--timeout 10s]
+                          Walk one device with snmp_exporter modules and print the series (exit 1: device failed).
 
 Flags:
   --version               Print the version and exit.
@@ -103,6 +111,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   // `query` and `tsdb import` have flags of their own (appliance/query/cli.ts).
   if (argv[0] === 'query') return queryCommand(argv.slice(1), io, queryDeps());
   if (argv[0] === 'tsdb' && argv[1] === 'import') return importCommand(argv.slice(2), io, queryDeps());
+  if (argv[0] === 'snmp') return snmpCommand(argv.slice(1), io);
   let parsed;
   try {
     parsed = parseArgs({
@@ -134,7 +143,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
   const command = positionals[0] ?? 'run';
   if (command === 'check-config') return checkConfig(positionals[1] ?? values.config, io);
-  if (command !== 'run') {
+  if (command !== 'run' && command !== 'inventory') {
     io.err(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     return 2;
   }
@@ -159,10 +168,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     );
     return 2;
   }
-  const logger = pino({ level, base: { app: 'storewatch' } });
   // The embedded SQLite addon is extracted next to the data (an exec-mounted, writable place we own);
   // systemd's CacheDirectory= wins when the service sets it.
   const cacheDir = process.env.CACHE_DIRECTORY ?? path.join(path.resolve(config.storage.path), '.cache');
+  if (command === 'inventory') return inventoryCommand(positionals[1], config, cacheDir, io);
+  const logger = pino({ level, base: { app: 'storewatch' } });
   let app: Appliance;
   try {
     app = await Appliance.start({
@@ -212,6 +222,72 @@ function withFlags(cfg: Config, storagePath: string | undefined, listen: string 
 }
 
 /** The process edge of the query and import commands: SQLite opener, the real engine, files, the clock. */
+/** `storewatch snmp probe`: one walk from the command line, through the same collector the appliance uses. */
+async function snmpCommand(argv: readonly string[], io: Io): Promise<number> {
+  const usage =
+    'usage: storewatch snmp probe --target HOST[:PORT] --module NAME[,NAME] [--auth NAME] [--config FILE] [--timeout 10s]\n';
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        target: { type: 'string' },
+        module: { type: 'string', multiple: true },
+        auth: { type: 'string' },
+        config: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(usage);
+    return 0;
+  }
+  if (positionals[0] !== 'probe' || !values.target || !values.module) {
+    io.err(usage);
+    return 2;
+  }
+  let config: Config = defaultConfig();
+  let timeoutMs = 10_000;
+  try {
+    if (values.config) config = readConfigFile(values.config);
+    if (values.timeout) timeoutMs = parseDuration(values.timeout);
+  } catch (err) {
+    io.err(
+      err instanceof ConfigError
+        ? `${values.config}: FAILED:\n${formatIssues(err.issues)}\n`
+        : `${(err as Error).message}\n`,
+    );
+    return 2;
+  }
+  const ac = new AbortController();
+  const onInt = (): void => ac.abort();
+  process.once('SIGINT', onInt);
+  try {
+    const r = await snmpProbe(
+      {
+        target: values.target,
+        modules: values.module,
+        ...(values.auth ? { auth: values.auth } : {}),
+        timeoutMs,
+      },
+      { config: config.snmp, moduleFiles: config.snmp.module_texts, signal: ac.signal },
+    );
+    io.out(r.stdout);
+    io.err(r.stderr);
+    return r.exitCode;
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+}
+
 function queryDeps(): CommandDeps {
   return {
     // As for `run`: the embedded SQLite addon is extracted next to the data unless systemd says otherwise.

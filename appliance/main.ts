@@ -29,6 +29,10 @@ import type { InventoryStatus, StatusSource } from './web/status.ts';
 import type { NetboxConfig } from './config/netbox.ts';
 import type { JobSpec } from './scrape/manager.ts';
 import { TcpProbeScraper } from './scrape/probe.ts';
+import { SnmpScraper } from './scrape/snmp.ts';
+import type { SnmpCollector, SnmpRequest } from './snmp/collector.ts';
+import { createSnmpCollector } from './snmp/collector.ts';
+import { createSnmpRouter } from './web/snmp.ts';
 import type { DiscovererStatus, NetboxDiscoverer } from '../inventory/index.ts';
 import {
   createNetboxDiscoverer,
@@ -81,6 +85,12 @@ export class Appliance {
   };
   /** Scrape reconciliations run one at a time: a reload and an inventory update may arrive together. */
   private applying: Promise<void> = Promise.resolve();
+  /** The SNMP collector of the current config; scrapers and /snmp reach it through `snmpForward`. */
+  private snmp: SnmpCollector;
+  private readonly snmpForward = {
+    collect: (r: SnmpRequest, signal: AbortSignal) => this.snmp.collect(r, signal),
+    resolve: (r: SnmpRequest) => this.snmp.resolve(r),
+  };
   private readonly abort = new AbortController();
   private readonly startTime = new Date();
   private stopping: Promise<void> | null = null;
@@ -100,6 +110,8 @@ export class Appliance {
       retentionSizeBytes: storage.retention.size,
       evictionPriority: evictionPriority(storage.retention.priorities),
     });
+    // Module files were parsed and checked when the config loaded, so this cannot fail on a valid config.
+    this.snmp = createSnmpCollector(o.config.snmp, o.config.snmp.module_texts, o.logger);
     const hostname = os.hostname();
     this.vitals = new VitalsTracker(hostname);
     const collector = new HostCollector({
@@ -126,6 +138,7 @@ export class Appliance {
       onStorageError: (err) => o.logger.error({ err: err.message }, 'storing a scrape failed'),
       scrapers: {
         probe: (t) => new TcpProbeScraper(getLabel(t.discoveredLabels, '__address__')),
+        snmp: (t) => new SnmpScraper(this.snmpForward, t),
       },
     });
   }
@@ -154,6 +167,7 @@ export class Appliance {
           now: () => app.clock.now(),
           logger: o.logger,
         }),
+        snmp: createSnmpRouter({ collector: app.snmpForward, logger: o.logger, defaultTimeoutMs: 10_000 }),
       });
       app.web = await startWebServer(web, o.config.web.listen_address, app.abort.signal);
       o.logger.info(
@@ -185,6 +199,10 @@ export class Appliance {
       restartNeeded.push('storage.retention');
     }
     this.config = config;
+    if (JSON.stringify(config.snmp) !== JSON.stringify(previous.snmp)) {
+      // Running SNMP loops and /snmp use the new modules and credentials from their next walk on.
+      this.snmp = createSnmpCollector(config.snmp, config.snmp.module_texts, this.o.logger);
+    }
     if (JSON.stringify(config.netbox) !== JSON.stringify(previous.netbox)) {
       // The new discoverer starts from the cached inventory at once, so targets do not flap.
       await this.stopDiscovery();

@@ -65,6 +65,7 @@ export function inventoryScrapeJobs(
       static_configs: [],
       relabel_configs: job.relabel_configs,
       metric_relabel_configs: job.metric_relabel_configs,
+      collector: KIND[job.kind],
     };
     return { sc, groups: job.groups, kind: KIND[job.kind] };
   });

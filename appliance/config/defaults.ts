@@ -1,5 +1,6 @@
 // The embedded defaults: what an empty configuration file means. Prometheus's values where Prometheus has the key.
 
+import { defaultSnmpConfig } from './snmp.ts';
 import type { Config, TLSVersion } from './schema.ts';
 
 export const DEFAULT_SCRAPE_INTERVAL_MS = 60_000;
@@ -46,6 +47,7 @@ export function defaultConfig(): Config {
     },
     scrape_configs: [],
     remote_write: [],
+    snmp: { ...defaultSnmpConfig(), module_texts: [] },
     query: {
       max_samples: DEFAULT_QUERY_MAX_SAMPLES,
       timeout: DEFAULT_QUERY_TIMEOUT_MS,

@@ -21,6 +21,10 @@ import {
 } from './defaults.ts';
 import { formatDuration } from './duration.ts';
 import { buildNetboxConfig } from './netbox.ts';
+import type { NetboxConfig } from './netbox.ts';
+import { buildSnmpConfig, snmpSchema } from './snmp.ts';
+import { buildSnmpRegistry } from '../snmp/collector.ts';
+import type { SnmpRegistry } from '../snmp/collector.ts';
 import type {
   Config,
   GlobalConfig,
@@ -210,6 +214,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
   const web = fields(webSchema, root.web);
   const host = fields(hostSchema, root.host);
   const query = fields(querySchema, root.query);
+  const snmp = resolveSnmp(root, read);
   // The appliance's own host metrics are scraped as job "host"; a scrape job of that name would mix two sources.
   const hostIndex = firstIndex.get(HOST_JOB_NAME);
   if (hostIndex !== undefined && (host.enabled ?? d.host.enabled)) {
@@ -280,11 +285,13 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
       }
     }
   }
+  checkSnmpReferences(snmp, scrape_configs, netbox, found);
   return {
     global,
     scrape_configs,
     remote_write,
     ...(netbox ? { netbox } : {}),
+    snmp,
     query: {
       max_samples: query.max_samples ?? d.query.max_samples,
       timeout: query.timeout ?? d.query.timeout,
@@ -304,6 +311,71 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
       scrape_interval: host.scrape_interval ?? d.host.scrape_interval,
     },
   };
+}
+
+/** The `snmp:` section with its module files read and checked (snmp_exporter's format, parsed once here). */
+function resolveSnmp(root: Readonly<Record<string, unknown>>, read: ReadFile): Config['snmp'] {
+  const raw = root.snmp === undefined ? undefined : fields(snmpSchema, root.snmp);
+  const cfg = buildSnmpConfig(raw === undefined ? undefined : { ...raw });
+  const module_texts = cfg.module_files.map((file, i) => ({
+    path: file,
+    text: read(file, ['snmp', 'module_files', i], false),
+  }));
+  return { ...cfg, module_texts };
+}
+
+/** Module and auth names used by SNMP scrape jobs must exist (a typo would otherwise fail every scrape). */
+function checkSnmpReferences(
+  snmp: Config['snmp'],
+  jobs: readonly ScrapeConfig[],
+  netbox: NetboxConfig | undefined,
+  found: Found[],
+): void {
+  let registry: SnmpRegistry;
+  try {
+    // An unreadable file was reported already (its text is empty); check the rest.
+    registry = buildSnmpRegistry(
+      snmp,
+      snmp.module_texts.filter((f) => f.text !== ''),
+    );
+  } catch (e) {
+    found.push({ path: ['snmp', 'module_files'], message: e instanceof Error ? e.message : String(e) });
+    return;
+  }
+  jobs.forEach((sc, i) => {
+    if (sc.collector !== 'snmp') return;
+    for (const list of sc.params.module ?? []) {
+      for (const m of list.split(',')) {
+        if (!registry.modules.has(m))
+          found.push({
+            path: ['scrape_configs', i, 'params', 'module'],
+            message: `unknown SNMP module ${JSON.stringify(m)}`,
+          });
+      }
+    }
+    for (const a of sc.params.auth ?? []) {
+      if (!registry.auths.has(a))
+        found.push({
+          path: ['scrape_configs', i, 'params', 'auth'],
+          message: `unknown SNMP auth ${JSON.stringify(a)} (define it under snmp.auths)`,
+        });
+    }
+  });
+  netbox?.profiles.forEach((p, i) => {
+    if (!p.snmp) return;
+    for (const m of p.snmp.modules) {
+      if (!registry.modules.has(m))
+        found.push({
+          path: ['netbox', 'profiles', i, 'snmp', 'modules'],
+          message: `unknown SNMP module ${JSON.stringify(m)}`,
+        });
+    }
+    if (!registry.auths.has(p.snmp.auth))
+      found.push({
+        path: ['netbox', 'profiles', i, 'snmp', 'auth'],
+        message: `unknown SNMP auth ${JSON.stringify(p.snmp.auth)} (define it under snmp.auths)`,
+      });
+  });
 }
 
 function checkTimeout(found: Found[], at: Path, timeout: number, interval: number): void {
@@ -386,6 +458,7 @@ function resolveJob(
     http_client_config: http,
     relabel_configs: sc.relabel_configs ?? [],
     metric_relabel_configs: sc.metric_relabel_configs ?? [],
+    collector: sc.collector ?? 'http',
     static_configs: (sc.static_configs ?? []).map((s) => ({
       targets: s.targets ?? [],
       labels: s.labels ?? {},

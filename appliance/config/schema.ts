@@ -3,6 +3,8 @@
 // and a Prometheus scrape_config moves over unchanged.
 
 import { netboxSchemaWith } from './netbox.ts';
+import { snmpSchema } from './snmp.ts';
+import type { SnmpConfig } from './snmp.ts';
 import type { NetboxConfig } from './netbox.ts';
 import { z } from 'zod';
 import { LABEL_NAME_RE } from '../model/labels.ts';
@@ -93,6 +95,12 @@ export interface ScrapeConfig {
   readonly relabel_configs: readonly RelabelConfig[];
   /** Applied to each scraped series before it is stored. */
   readonly metric_relabel_configs: readonly RelabelConfig[];
+  /**
+   * storewatch's own: how targets are scraped. `http` fetches an exposition (Prometheus's only way); `snmp` walks
+   * the device at `__address__` (port 161 by default) with the modules and auth named by `params: {module, auth}`
+   * (or `__param_module` / `__param_auth`), as snmp_exporter would; `probe` only opens a TCP connection.
+   */
+  readonly collector: 'http' | 'snmp' | 'probe';
 }
 
 /** Settings shared by all scrape configs; the limits are the defaults for jobs that leave theirs at 0. */
@@ -200,6 +208,10 @@ export interface Config {
   readonly remote_write: readonly RemoteWriteConfig[];
   /** Where the store's inventory comes from; absent: only the scrape_configs of this file are monitored. */
   readonly netbox?: NetboxConfig;
+  /** SNMP credentials and snmp_exporter module files (their texts read at load, so reloads pick up edits). */
+  readonly snmp: SnmpConfig & {
+    readonly module_texts: readonly { readonly path: string; readonly text: string }[];
+  };
   readonly query: QueryConfig;
   readonly storage: StorageConfig;
   readonly web: WebConfig;
@@ -520,6 +532,7 @@ export const scrapeConfigSchema = z
     static_configs: z.array(staticConfigSchema).optional(),
     relabel_configs: relabelConfigs.optional(),
     metric_relabel_configs: relabelConfigs.optional(),
+    collector: z.enum(['http', 'snmp', 'probe']).optional(),
     ...unsupported(
       'proxy_url',
       'no_proxy',
@@ -702,6 +715,7 @@ export const configSchema = z.strictObject({
   scrape_configs: z.array(scrapeConfigSchema).optional(),
   remote_write: z.array(remoteWriteSchema).optional(),
   netbox: netboxSchema.optional(),
+  snmp: snmpSchema.optional(),
   query: querySchema.optional(),
   storage: storageSchema.optional(),
   web: webSchema.optional(),

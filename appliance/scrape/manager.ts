@@ -163,7 +163,7 @@ export class ScrapeManager {
     if (this.stopped) return;
     const wanted = new Map<string, { spec: JobSpec | null; fingerprint: string }>();
     for (const sc of config.scrape_configs) {
-      const spec: JobSpec = { sc, groups: staticTargetGroups(sc), kind: 'http' };
+      const spec: JobSpec = { sc, groups: staticTargetGroups(sc), kind: sc.collector };
       wanted.set(sc.job_name, { spec, fingerprint: scrapeConfigFingerprint(sc) });
     }
     if (config.host.enabled && this.o.hostCollector) {

@@ -27,6 +27,8 @@ export interface WebDeps {
   readonly refreshIntervalMs?: number;
   /** The Prometheus query API (/api/v1/query, series, labels ...; see api.ts); absent: not served. */
   readonly api?: express.Router;
+  /** snmp_exporter's /snmp endpoint (see snmp.ts); absent: not served. */
+  readonly snmp?: express.Router;
 }
 
 /** Prometheus's exposition content type; exact, because some scrapers compare it literally. */
@@ -143,6 +145,7 @@ export function createWebApp(deps: WebDeps): express.Express {
   });
 
   if (deps.api) app.use(deps.api);
+  if (deps.snmp) app.use(deps.snmp);
   app.use('/api', (req: Request, res: Response) => {
     res.status(404).json({
       status: 'error',

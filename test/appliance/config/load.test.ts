@@ -143,6 +143,7 @@ describe('loadConfig: valid files', () => {
       static_configs: [],
       relabel_configs: [],
       metric_relabel_configs: [],
+      collector: 'http',
     });
     assert.deepEqual({ ...c, scrape_configs: [] }, defaultConfig());
   });
@@ -925,5 +926,79 @@ describe('scrapeConfigFingerprint', () => {
       fp(job('    authorization: {credentials_file: tok}\n'), files({ [`${BASE}/tok`]: secret }));
     assert.notEqual(withFile('one'), withFile('two'));
     assert.ok(!withFile(SECRET).includes(SECRET));
+  });
+});
+
+describe('loadConfig: SNMP jobs, module files and references', () => {
+  const MODULES = `
+edge_sys:
+  walk: [1.3.6.1.2.1.1.5]
+  metrics:
+    - {name: sysName, oid: 1.3.6.1.2.1.1.5, type: DisplayString, help: name}
+`;
+
+  it('reads module files relative to the config and checks every module and auth a job or profile names', () => {
+    const opts = files({ [`${BASE}/snmp.yml`]: MODULES });
+    const cfg = load(
+      `snmp:
+  module_files: [snmp.yml]
+  auths: {store_v3: {version: 3, username: u, security_level: authPriv, password: p4ssw0rd1, auth_protocol: SHA, priv_protocol: AES, priv_password: p4ssw0rd2}}
+scrape_configs:
+  - job_name: sw
+    collector: snmp
+    params: {module: ['if_mib,edge_sys'], auth: [store_v3]}
+    static_configs: [{targets: ['127.0.0.1:161']}]
+`,
+      opts,
+    );
+    assert.equal(cfg.scrape_configs[0]!.collector, 'snmp');
+    assert.deepEqual(cfg.snmp.module_texts, [{ path: 'snmp.yml', text: MODULES }]);
+    assert.deepEqual(opts.reads, [`${BASE}/snmp.yml`]);
+  });
+
+  it('names unknown modules and auths, unreadable module files, and never prints an SNMP secret', () => {
+    const msgs = issuesOf(
+      `snmp:
+  module_files: [missing.yml]
+  auths: {v3: {version: 3, username: u, security_level: authNoPriv, password: ${SECRET}, auth_protocol: SHA}}
+scrape_configs:
+  - job_name: sw
+    collector: snmp
+    params: {module: [if_mib, nope], auth: [nobody]}
+netbox:
+  url: https://netbox.example.com
+  token: t
+  site: s1
+  profiles:
+    - {name: net, match: {roles: [switch]}, snmp: {modules: [ghost], auth: v3}}
+`,
+    ).map((i) => `${i.path}: ${i.message}`);
+    assert.ok(
+      msgs.some((m) => /^snmp\.module_files\[0\]: cannot read/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => m === 'scrape_configs[0].params.module: unknown SNMP module "nope"'),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => /scrape_configs\[0\]\.params\.auth: unknown SNMP auth "nobody"/.test(m)),
+      msgs.join('\n'),
+    );
+    assert.ok(
+      msgs.some((m) => m === 'netbox.profiles[0].snmp.modules: unknown SNMP module "ghost"'),
+      msgs.join('\n'),
+    );
+    assert.ok(!msgs.join('\n').includes(SECRET));
+  });
+
+  it('a broken module file is reported with the file and the place inside it', () => {
+    const msgs = issuesOf(
+      `snmp: {module_files: [bad.yml]}\n`,
+      files({ [`${BASE}/bad.yml`]: 'm: {walk: 7}\n' }),
+    );
+    assert.equal(msgs.length, 1);
+    assert.equal(msgs[0]!.path, 'snmp.module_files');
+    assert.match(msgs[0]!.message, /bad\.yml/);
   });
 });
