@@ -15,6 +15,8 @@ import type { FamilyMetadata, LoopClock } from './scrape/loop.ts';
 import type { WireMetadata } from './remote/wire.ts';
 import { systemClock } from './scrape/loop.ts';
 import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
+import { parseExposition } from './scrape/textparse.ts';
+import { loadConfig } from './config/load.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
 import { parseProcIo, renderFamilies, selfMetricFamilies } from './selfmetrics.ts';
 import { Tsdb } from './tsdb/db.ts';
@@ -25,7 +27,7 @@ import { createWebApp, startWebServer } from './web/server.ts';
 import { apiRouter } from './web/api.ts';
 import { Engine } from './promql/engine.ts';
 import type { WebServer } from './web/server.ts';
-import type { InventoryStatus, StatusSource } from './web/status.ts';
+import type { Graph, InventoryStatus, StatusSource } from './web/status.ts';
 import type { NetboxConfig } from './config/netbox.ts';
 import type { JobSpec } from './scrape/manager.ts';
 import { TcpProbeScraper } from './scrape/probe.ts';
@@ -40,6 +42,13 @@ import {
   inventoryScrapeJobs,
   SqliteInventoryStore,
 } from '../inventory/index.ts';
+
+/** The job of the appliance's own metrics (see Appliance.selfJob). */
+export const SELF_JOB = 'storewatch';
+/** How often the page's history graphs are recomputed, and what they cover. */
+const GRAPH_REFRESH_MS = 15_000;
+const GRAPH_RANGE_MS = 24 * 60 * 60 * 1000;
+const GRAPH_STEP_MS = 30 * 60 * 1000;
 
 /** Stored time read per remote-write step (bounds the memory of catching up). */
 export const REMOTE_STEP_MS = 60_000;
@@ -91,6 +100,9 @@ export class Appliance {
     collect: (r: SnmpRequest, signal: AbortSignal) => this.snmp.collect(r, signal),
     resolve: (r: SnmpRequest) => this.snmp.resolve(r),
   };
+  /** The PromQL engine of /api/v1 and of the page's history graphs. */
+  private readonly engine: Engine;
+  private graphs: readonly Graph[] = [];
   private readonly abort = new AbortController();
   private readonly startTime = new Date();
   private stopping: Promise<void> | null = null;
@@ -109,6 +121,12 @@ export class Appliance {
       retentionTimeMs: storage.retention.time,
       retentionSizeBytes: storage.retention.size,
       evictionPriority: evictionPriority(storage.retention.priorities),
+    });
+    const q = o.config.query;
+    this.engine = new Engine({
+      maxSamples: q.max_samples,
+      timeoutMs: q.timeout,
+      lookbackDeltaMs: q.lookback_delta,
     });
     // Module files were parsed and checked when the config loaded, so this cannot fail on a valid config.
     this.snmp = createSnmpCollector(o.config.snmp, o.config.snmp.module_texts, o.logger);
@@ -139,6 +157,17 @@ export class Appliance {
       scrapers: {
         probe: (t) => new TcpProbeScraper(getLabel(t.discoveredLabels, '__address__')),
         snmp: (t) => new SnmpScraper(this.snmpForward, t),
+        self: () => ({
+          scrape: () => {
+            const text = this.metricsText();
+            const parsed = parseExposition(text, 'text');
+            return Promise.resolve({
+              samples: parsed.samples,
+              bytes: text.length,
+              metadata: parsed.metadata,
+            });
+          },
+        }),
       },
     });
   }
@@ -151,18 +180,16 @@ export class Appliance {
       await app.applyScrape();
       app.startSenders(o.config);
       app.startDiscovery(o.config);
-      const q = o.config.query;
+      app.graphLoop(app.abort.signal).catch((err: unknown) => {
+        o.logger.warn({ err: (err as Error).message }, 'history graphs stopped');
+      });
       const web = createWebApp({
         status: app.statusSource(),
         metrics: () => Promise.resolve(app.metricsText()),
         logger: o.logger,
         api: apiRouter({
           queryable: app.tsdb,
-          engine: new Engine({
-            maxSamples: q.max_samples,
-            timeoutMs: q.timeout,
-            lookbackDeltaMs: q.lookback_delta,
-          }),
+          engine: app.engine,
           metadata: () => app.scrape.metadata(),
           now: () => app.clock.now(),
           logger: o.logger,
@@ -221,11 +248,96 @@ export class Appliance {
 
   /** Reconciles scraping with the current config and the last discovered jobs, one reconciliation at a time. */
   private applyScrape(): Promise<void> {
-    const next = this.applying.then(() => this.scrape.apply(this.config, this.discovered));
+    const next = this.applying.then(() =>
+      this.scrape.apply(this.config, [...this.selfJob(), ...this.discovered]),
+    );
     this.applying = next.catch((err: unknown) => {
       this.o.logger.error({ err: (err as Error).message }, 'applying scrape targets failed');
     });
     return next;
+  }
+
+  /**
+   * The appliance's own storewatch_* metrics, stored like any target's (job "storewatch", as Prometheus scrapes
+   * itself), so that the page's history graphs and upstream dashboards see the link, backlog and storage over
+   * time. It comes with the host metrics and their interval.
+   */
+  private selfJob(): JobSpec[] {
+    const c = this.config;
+    if (!c.host.enabled) return [];
+    const interval = c.host.scrape_interval;
+    const template = loadConfig(`scrape_configs: [{job_name: ${SELF_JOB}}]`, {
+      baseDir: '/',
+      readFile: () => '',
+    }).scrape_configs[0]!;
+    return [
+      {
+        sc: { ...template, scrape_interval: interval, scrape_timeout: Math.min(interval, 10_000) },
+        kind: 'self',
+        groups: [{ source: 'self', labels: {}, targets: [{ __address__: os.hostname() }] }],
+      },
+    ];
+  }
+
+  /** Recomputes the page's history graphs every minute, through the same engine as /api/v1/query_range. */
+  private async graphLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        this.graphs = await this.computeGraphs(signal);
+      } catch (err) {
+        this.o.logger.debug({ err: (err as Error).message }, 'history graphs failed');
+      }
+      await this.clock.sleep(GRAPH_REFRESH_MS, signal);
+    }
+  }
+
+  private async computeGraphs(signal: AbortSignal): Promise<Graph[]> {
+    const end = this.clock.now();
+    const start = end - GRAPH_RANGE_MS + GRAPH_STEP_MS;
+    const steps = Math.round((end - start) / GRAPH_STEP_MS) + 1;
+    const defs: { title: string; unit: Graph['unit']; expr: string; label: string }[] = [
+      {
+        title: 'Targets up, by job',
+        unit: 'ratio',
+        expr: 'avg by (job) (avg_over_time(up[30m]))',
+        label: 'job',
+      },
+    ];
+    if (this.config.remote_write.length > 0) {
+      defs.push(
+        {
+          title: 'Upstream: how far behind',
+          unit: 'seconds',
+          expr:
+            'max by (destination) (max_over_time((timestamp(storewatch_remote_sent_through_timestamp_seconds)' +
+            ' - storewatch_remote_sent_through_timestamp_seconds)[30m:1m]))',
+          label: 'destination',
+        },
+        {
+          title: 'Upstream: backlog (samples)',
+          unit: 'count',
+          expr: 'max by (destination) (max_over_time(storewatch_remote_backlog_samples[30m]))',
+          label: 'destination',
+        },
+      );
+    }
+    const out: Graph[] = [];
+    for (const d of defs) {
+      const r = await this.engine.rangeQuery(this.tsdb, d.expr, start, end, GRAPH_STEP_MS, signal);
+      if (!r.ok) throw r.error;
+      if (r.value.type !== 'matrix') continue;
+      const rows = r.value.series.map((s) => {
+        const values: (number | null)[] = new Array<number | null>(steps).fill(null);
+        for (const p of s.points) {
+          const i = Math.round((p.t - start) / GRAPH_STEP_MS);
+          if (i >= 0 && i < steps && Number.isFinite(p.v)) values[i] = p.v;
+        }
+        return { label: getLabel(s.labels, d.label) || '(none)', values };
+      });
+      rows.sort((a, b) => a.label.localeCompare(b.label));
+      out.push({ title: d.title, unit: d.unit, start, stepMs: GRAPH_STEP_MS, rows });
+    }
+    return out;
   }
 
   private startDiscovery(config: Config): void {
@@ -370,6 +482,7 @@ export class Appliance {
       host: () => this.vitals.get(),
       remote: () => this.senders.map((s) => s.status()),
       inventory: () => (this.discovery ? inventoryStatus(this.discovery.d.status()) : null),
+      graphs: () => this.graphs,
       notScraped: () =>
         this.scrape.droppedTargets().map(({ job, target }) => ({
           job,

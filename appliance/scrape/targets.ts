@@ -37,9 +37,10 @@ export interface DroppedTarget {
 
 /**
  * How a target is scraped: `http` fetches an exposition, `snmp` walks the device with the modules named by the
- * `module` parameter, `probe` only opens a TCP connection. The target's URL says which (`snmp://`, `tcp://`).
+ * `module` parameter, `probe` only opens a TCP connection, `self` reads the appliance's own metrics. The target's
+ * URL says which (`snmp://`, `tcp://`, `internal://self`).
  */
-export type ScrapeKind = 'http' | 'snmp' | 'probe';
+export type ScrapeKind = 'http' | 'snmp' | 'probe' | 'self';
 
 export function buildTargets(
   sc: ScrapeConfig,
@@ -141,6 +142,7 @@ function targetUrl(
   }
   const query = q.toString();
   if (kind === 'probe') return `tcp://${b.get(ADDRESS_LABEL)}`;
+  if (kind === 'self') return 'internal://self';
   if (kind === 'snmp') return `snmp://${b.get(ADDRESS_LABEL)}${query ? `?${query}` : ''}`;
   const path = b.get(METRICS_PATH_LABEL) || '/metrics';
   return `${b.get(SCHEME_LABEL) || 'http'}://${b.get(ADDRESS_LABEL)}${path}${query ? `?${query}` : ''}`;

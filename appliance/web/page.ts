@@ -29,6 +29,12 @@ background:#fff;font-size:1.6rem;font-weight:900}
 .chip.warn{color:var(--warn)}
 .problems{margin:10px 0 0;padding:0;list-style:none;font-weight:600}
 ul.plain{margin:4px 0;padding-left:1.1rem}
+.g-row{display:flex;align-items:flex-end;gap:8px;margin:3px 0}
+.g-label{flex:0 0 9rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;font-size:.9rem}
+.g-bars{flex:1;display:flex;align-items:flex-end;gap:1px;height:2rem;border-bottom:1px solid var(--line)}
+.g-bars i{flex:1;min-width:2px;display:block}
+.g-ok{background:var(--ok)}.g-warn{background:var(--warn)}.g-bad{background:var(--bad);height:100%!important}
+.g-val{background:var(--unk)}.g-none{background:transparent;height:100%;outline:1px dashed var(--line)}
 pre.changes{margin:2px 0 8px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:.85rem}
 .problems li{padding:5px 10px;margin-top:4px;border-radius:4px;background:rgba(0,0,0,.3);overflow-wrap:anywhere;
 border-left:6px solid #fff}

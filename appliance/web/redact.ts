@@ -141,6 +141,16 @@ export function readOverview(source: StatusSource): Overview {
       address: redactCredentials(n.address),
       reason: redactCredentials(n.reason),
     })),
+    graphs: (source.graphs?.() ?? []).map((g) => ({
+      title: g.title,
+      unit: g.unit,
+      start: Number(g.start),
+      stepMs: Number(g.stepMs),
+      rows: g.rows.map((r) => ({
+        label: redactCredentials(r.label),
+        values: r.values.map((v) => (v === null ? null : Number(v))),
+      })),
+    })),
     build: copyBuild(source.build),
   };
 }

@@ -106,6 +106,19 @@ export interface InventoryStatus {
   readonly recentChanges: readonly { readonly at: number; readonly text: string }[];
 }
 
+/**
+ * A small history graph for the page, computed by the PromQL engine from the local TSDB: one row per series,
+ * values at evenly spaced steps (null where there was no data).
+ */
+export interface Graph {
+  readonly title: string;
+  /** How values read: a ratio (0..1, shown as % up), seconds, or a plain count. */
+  readonly unit: 'ratio' | 'seconds' | 'count';
+  readonly start: number; // ms
+  readonly stepMs: number;
+  readonly rows: readonly { readonly label: string; readonly values: readonly (number | null)[] }[];
+}
+
 /** A target that discovery or the configuration produced but that is not scraped, and why. */
 export interface NotScraped {
   readonly job: string;
@@ -132,6 +145,8 @@ export interface StatusSource {
   inventory?(): InventoryStatus | null;
   /** Targets that are not scraped (dropped by relabelling, no collector for their kind, ...). */
   notScraped?(): readonly NotScraped[];
+  /** History graphs, refreshed in the background; empty until the first evaluation. */
+  graphs?(): readonly Graph[];
   readonly build: BuildInfo;
 }
 
@@ -143,5 +158,6 @@ export interface Overview {
   readonly remote: readonly RemoteStatus[];
   readonly inventory: InventoryStatus | null;
   readonly notScraped: readonly NotScraped[];
+  readonly graphs: readonly Graph[];
   readonly build: BuildInfo;
 }

@@ -607,6 +607,51 @@ export function renderView(data: Overview, nowMs: number): View {
         )
       : null;
 
+  // History: one strip of bars per series, newest on the right; a bar's height and colour read at a glance.
+  const graphSection =
+    data.graphs.length > 0
+      ? h(
+          'section',
+          cls('card'),
+          h('h2', null, 'Last 24 hours'),
+          ...data.graphs.map((g) => {
+            const max = Math.max(1e-9, ...g.rows.flatMap((r) => r.values.map((v) => (v === null ? 0 : v))));
+            return h(
+              'div',
+              cls('graph'),
+              h('h3', null, g.title),
+              g.rows.length === 0 ? h('p', cls('muted'), 'No data yet.') : null,
+              ...g.rows.map((r) =>
+                h(
+                  'div',
+                  cls('g-row'),
+                  h('span', cls('g-label'), r.label),
+                  h(
+                    'span',
+                    cls('g-bars'),
+                    ...r.values.map((v, i) => {
+                      const at = stamp(g.start + i * g.stepMs).slice(11, 16);
+                      if (v === null) return h('i', { class: 'g-none', title: `${at} no data` });
+                      const ratio = g.unit === 'ratio' ? v : v / max;
+                      const c =
+                        g.unit === 'ratio' ? (v >= 0.999 ? 'g-ok' : v > 0 ? 'g-warn' : 'g-bad') : 'g-val';
+                      const p = Math.max(4, Math.min(100, Math.round(ratio * 100)));
+                      const shown =
+                        g.unit === 'ratio'
+                          ? `${Math.round(v * 100)}% up`
+                          : g.unit === 'seconds'
+                            ? dur(v)
+                            : num(v);
+                      return h('i', { class: c, style: `height:${p}%`, title: `${at} ${shown}` });
+                    }),
+                  ),
+                ),
+              ),
+            );
+          }),
+        )
+      : null;
+
   const b = data.build;
   const body = h(
     'div',
@@ -624,6 +669,7 @@ export function renderView(data: Overview, nowMs: number): View {
           : h('ul', cls('targets'), ...targets.map((t) => cards.target(t))),
       ),
       upstreamSection,
+      graphSection,
       inventorySection,
       h('div', cls('cols'), hostSection, storageSection),
       h(

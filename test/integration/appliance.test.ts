@@ -153,6 +153,29 @@ test('the Prometheus query API answers from the local TSDB: up per job, as Grafa
   assert.equal(((await bad.json()) as { errorType: string }).errorType, 'bad_data');
 });
 
+test('the page history graphs come from the engine; the appliance stores its own metrics as job storewatch', async () => {
+  const graphs = await waitFor(async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/api/v1/status/overview`);
+    const g = (
+      (await r.json()) as {
+        data: { graphs: { title: string; rows: { label: string; values: (number | null)[] }[] }[] };
+      }
+    ).data.graphs;
+    const up = g.find((x) => x.title === 'Targets up, by job');
+    return up && up.rows.some((r) => r.label === 'node') ? g : null;
+  }, 40_000);
+  const up = graphs.find((x) => x.title === 'Targets up, by job')!;
+  const last = (label: string) => up.rows.find((r) => r.label === label)!.values.at(-1);
+  assert.equal(last('node'), 1);
+  assert.equal(last('broken'), 0);
+  const self = await (
+    await fetch(
+      `http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent('storewatch_tsdb_samples_appended_total')}`,
+    )
+  ).json();
+  assert.equal((self as { data: { result: unknown[] } }).data.result.length, 1);
+});
+
 test('/metrics passes promtool check metrics with no warnings and reports storewatch_* figures', async () => {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(text, /^storewatch_tsdb_samples_appended_total \d+/m);

@@ -197,12 +197,13 @@ test('GET /api/v1/targets filters by scrapePool exactly', async () => {
   assert.deepEqual(r.json.data.activeTargets, []);
 });
 
-test('GET /api/v1/status/overview returns exactly targets, storage, host, remote, inventory, notScraped and build', async () => {
+test('GET /api/v1/status/overview returns exactly targets, storage, host, remote, inventory, notScraped, graphs and build', async () => {
   const { res, json } = await getJson('/api/v1/status/overview');
   assert.equal(res.status, 200);
   assert.equal(json.status, 'success');
   assert.deepEqual(Object.keys(json.data).sort(), [
     'build',
+    'graphs',
     'host',
     'inventory',
     'notScraped',
@@ -213,6 +214,7 @@ test('GET /api/v1/status/overview returns exactly targets, storage, host, remote
   // The fake has no inventory source.
   assert.equal(json.data.inventory, null);
   assert.deepEqual(json.data.notScraped, []);
+  assert.deepEqual(json.data.graphs, []);
   assert.deepEqual(json.data.remote, fake.remoteList);
   assert.equal(json.data.targets.length, 3);
   assert.deepEqual(json.data.storage, fake.storageStatus);

@@ -18,6 +18,7 @@ function overview(): Overview {
     remote: f.remote(),
     inventory: null,
     notScraped: [],
+    graphs: [],
     build: f.build,
   };
 }
@@ -55,6 +56,19 @@ function richOverview(): Overview {
       recentChanges: [{ at: NOW - 3600_000, text: '+ till-8 [42] (monitored)' }],
     },
     notScraped: [{ job: 'network-snmp', address: '10.0.0.2:161', reason: 'no snmp collector' }],
+    graphs: [
+      {
+        title: 'Targets up',
+        unit: 'ratio',
+        start: NOW - 4 * 1_800_000,
+        stepMs: 1_800_000,
+        rows: [
+          { label: 'pos', values: [1, 1, 0.5, 0, null] },
+          { label: 'node', values: [1, 1, 1, 1, 1] },
+        ],
+      },
+      { title: 'Upstream lag', unit: 'seconds', start: NOW, stepMs: 60_000, rows: [] },
+    ],
   };
 }
 
@@ -318,6 +332,9 @@ test('hostile values in every text field render escaped in the HTML', () => {
       recentChanges: [{ at: NOW, text: HOSTILE }],
     },
     notScraped: [{ job: HOSTILE, address: HOSTILE, reason: HOSTILE }],
+    graphs: [
+      { title: HOSTILE, unit: 'count', start: NOW, stepMs: 1000, rows: [{ label: HOSTILE, values: [1] }] },
+    ],
     build: { version: HOSTILE, revision: HOSTILE, nodeVersion: HOSTILE, startTime: HOSTILE },
   };
   const v: View = renderView(data, NOW);
@@ -493,10 +510,27 @@ test('never delivered, stopped, stale errors and garbage values', () => {
 test('the inventory: a failing sync and devices not monitored are warnings, each with its reason on the page', () => {
   const v = renderView(richOverview(), NOW);
   const all = text(v.body);
-  assert.match(all, /NetBox sync failing since 2 min 0 s ago: HTTP 502 on page 3 — using the cached inventory/);
+  assert.match(
+    all,
+    /NetBox sync failing since 2 min 0 s ago: HTTP 502 on page 3 — using the cached inventory/,
+  );
   assert.match(all, /2 devices in NetBox not monitored/);
   assert.match(all, /till-9 — no primary IP/);
   assert.match(all, /network-snmp 10\.0\.0\.2:161 — no snmp collector/);
   assert.match(all, /10 of 12 devices monitored/);
   assert.notEqual(v.state, 'ok');
+});
+
+test('history graphs: one bar per step, coloured by health, with the time and value as a tooltip', () => {
+  const v = renderView(richOverview(), NOW);
+  const all = text(v.body);
+  assert.match(all, /Last 24 hours/);
+  assert.match(all, /Upstream lag No data yet\./);
+  const bars = findAll(v.body, (e) => e.t === 'i');
+  assert.equal(bars.length, 10);
+  assert.deepEqual(
+    bars.slice(0, 5).map((b) => classOf(b)),
+    ['g-ok', 'g-ok', 'g-warn', 'g-bad', 'g-none'],
+  );
+  assert.match(bars[2]!.a['title'] ?? '', /^\d\d:\d\d 50% up$/);
 });
