@@ -4,8 +4,9 @@
 //   an access point, a printer, a UPS, a router and a PDU, with addresses rewritten into 127.0.0.0/8.
 // - POS terminals: small exporters on each terminal's own loopback address, port 9100, with counters that grow.
 //   One terminal answers 500 and one is switched off, so the page shows what a failing device looks like.
-// - The switch: when snmpsim is installed (bash scripts/install-test-peers.sh), a 48-port switch recording
-//   served by snmpsimd on the switch's address; NetBox's config context points storewatch at its port.
+// - SNMP: when snmpsim is installed (bash scripts/install-test-peers.sh), the switch (48 ports), the UPS and the
+//   printer are recordings served by snmpsimd on each device's address; NetBox's config context points storewatch
+//   at the port. The access point and the router do not answer (down, with the reason).
 // - storewatch: `node appliance/cli.ts run` with a generated configuration; the page is at the printed address.
 //
 // Everything binds loopback only and stops with Ctrl-C. Options: --port N (the page, default 9782),
@@ -84,7 +85,10 @@ async function main(): Promise<void> {
   const netbox = await startNetboxFixture({ v1Tokens: [TOKEN] });
   cleanups.push(() => netbox.close());
   netbox.generateStore({ slug: SITE, name: 'Store 0042 (demo)', devices: 12, net: 42 });
-  const devices = [...netbox.devices.values()];
+  // The fixture also holds NetBox's demo data of other sites; the demo store is one site.
+  const devices = [...netbox.devices.values()].filter(
+    (d) => JSON.stringify((d.site as { slug?: string } | null)?.slug) === JSON.stringify(SITE),
+  );
   const roleOf = (d: Record<string, unknown>): string =>
     String(((d.role ?? d.device_role) as { slug?: string } | null)?.slug ?? '');
   const addressOf = (d: Record<string, unknown>): string => {
@@ -100,32 +104,44 @@ async function main(): Promise<void> {
     cleanups.push(() => void server.close());
   }
 
+  // The switch, the UPS and the printer answer SNMP from recordings (one snmpsimd each, on the device's own
+  // address); the access point and the router stay silent, to show what an unreachable device looks like.
   const snmpsimd = which('snmpsimd') ?? which('snmpsimd.py');
-  const sw = devices.find((d) => roleOf(d) === 'switch');
-  let snmpNote = 'snmpsim is not installed (bash scripts/install-test-peers.sh): the switch shows as down';
-  if (snmpsimd && sw) {
-    const data = path.join(dir, 'snmpsim-data');
-    const cache = path.join(dir, 'snmpsim-cache');
-    fs.mkdirSync(data);
-    fs.mkdirSync(cache);
-    fs.chmodSync(cache, 0o777);
-    fs.copyFileSync(
-      path.join(ROOT, 'test', 'testdata', 'snmp', 'switch-48port.snmprec'),
-      path.join(data, 'public.snmprec'),
-    );
+  let snmpNote = 'snmpsim is not installed (bash scripts/install-test-peers.sh): SNMP devices show as down';
+  if (snmpsimd) {
     const snmpPort = 16161;
-    const args = [
-      `--data-dir=${data}`,
-      `--cache-dir=${cache}`,
-      `--agent-udpv4-endpoint=${addressOf(sw)}:${snmpPort}`,
-      '--logging-method=null',
-    ];
-    if (process.getuid?.() === 0) args.push('--process-user=nobody', '--process-group=nogroup');
-    const child: ChildProcess = spawn(snmpsimd, args, { stdio: 'ignore' });
-    cleanups.push(() => void child.kill('SIGTERM'));
-    // NetBox's per-device config context tells storewatch where the agent listens.
-    netbox.updateDevice(Number(sw.id), { local_context_data: { storewatch: { port: snmpPort } } });
-    snmpNote = `the switch is a 48-port snmpsim recording on ${addressOf(sw)}:${snmpPort}`;
+    const simulated: string[] = [];
+    for (const [role, recording] of [
+      ['switch', 'switch-48port.snmprec'],
+      ['ups', 'ups.snmprec'],
+      ['printer', 'printer.snmprec'],
+    ] as const) {
+      const d = devices.find((x) => roleOf(x) === role);
+      if (!d) continue;
+      const data = path.join(dir, `snmpsim-${role}`, 'data');
+      const cache = path.join(dir, `snmpsim-${role}`, 'cache');
+      fs.mkdirSync(data, { recursive: true });
+      fs.mkdirSync(cache, { recursive: true });
+      fs.chmodSync(path.dirname(data), 0o755);
+      fs.chmodSync(cache, 0o777);
+      fs.copyFileSync(
+        path.join(ROOT, 'test', 'testdata', 'snmp', recording),
+        path.join(data, 'public.snmprec'),
+      );
+      const args = [
+        `--data-dir=${data}`,
+        `--cache-dir=${cache}`,
+        `--agent-udpv4-endpoint=${addressOf(d)}:${snmpPort}`,
+        '--logging-method=null',
+      ];
+      if (process.getuid?.() === 0) args.push('--process-user=nobody', '--process-group=nogroup');
+      const child: ChildProcess = spawn(snmpsimd, args, { stdio: 'ignore' });
+      cleanups.push(() => void child.kill('SIGTERM'));
+      // NetBox's per-device config context tells storewatch where the agent listens.
+      netbox.updateDevice(Number(d.id), { local_context_data: { storewatch: { port: snmpPort } } });
+      simulated.push(`${role} ${addressOf(d)}:${snmpPort}`);
+    }
+    snmpNote = `SNMP recordings (snmpsim): ${simulated.join(', ')}; the access point and router do not answer`;
   }
 
   const config = path.join(dir, 'storewatch.yml');
@@ -166,7 +182,8 @@ netbox:
   say(
     `storewatch demo: store ${SITE} with ${devices.length} devices in a simulated NetBox at ${netbox.baseUrl}`,
   );
-  say(`  ${pos.length} POS terminals (one exporter crashed, one terminal switched off); ${snmpNote}`);
+  say(`  ${pos.length} POS terminals (one exporter crashed, one terminal switched off)`);
+  say(`  ${snmpNote}`);
   say(`  open http://127.0.0.1:${port}/  ·  config: ${config}  ·  Ctrl-C stops everything`);
   say('');
   await new Promise<void>((resolve) => {
