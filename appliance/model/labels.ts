@@ -115,3 +115,15 @@ export class LabelsBuilder {
     return out.sort(compareNames);
   }
 }
+
+/** Orders label sets as Prometheus does: name by name, then value, then the shorter set first. */
+export function compareLabels(a: Labels, b: Labels): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
+    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
+  }
+  return a.length - b.length;
+}

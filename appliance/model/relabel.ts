@@ -69,33 +69,35 @@ export function expand(template: string, m: RegExpExecArray): string {
       out += c;
       continue;
     }
-    const next = template[i + 1];
-    if (next === '$') {
+    const n = template[i + 1];
+    if (n === '$') {
       out += '$';
       i++;
       continue;
     }
-    let name = '';
-    if (next === '{') {
-      const close = template.indexOf('}', i + 2);
-      if (close < 0) {
+    let name: string;
+    let len: number;
+    if (n === '{') {
+      const end = template.indexOf('}', i + 2);
+      const candidate = end < 0 ? '' : template.slice(i + 2, end);
+      if (end < 0 || !/^[A-Za-z0-9_]+$/.test(candidate)) {
         out += c;
         continue;
       }
-      name = template.slice(i + 2, close);
-      i = close;
+      name = candidate;
+      len = end - i + 1;
     } else {
-      let j = i + 1;
-      while (j < template.length && /[A-Za-z0-9_]/.test(template[j]!)) j++;
-      name = template.slice(i + 1, j);
-      if (name === '') {
+      const mm = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
+      if (mm === null) {
         out += c;
         continue;
       }
-      i = j - 1;
+      name = mm[0];
+      len = name.length + 1;
     }
-    const value = /^\d+$/.test(name) ? m[Number(name)] : m.groups?.[name];
-    out += value ?? '';
+    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
+    else out += m.groups?.[name] ?? '';
+    i += len - 1;
   }
   return out;
 }

@@ -27,7 +27,7 @@
 // - Regular expressions are RE2 in Prometheus and JavaScript here: see regex.ts for how the differences are
 //   closed (lookarounds and backreferences are rejected, RE2 flag groups and escapes are translated).
 import type { Labels, Label } from '../model/labels.ts';
-import { labelsKey, METRIC_NAME, getLabel, LabelsBuilder } from '../model/labels.ts';
+import { compareLabels, labelsKey, METRIC_NAME, getLabel, LabelsBuilder } from '../model/labels.ts';
 import { isStaleNaN } from '../model/sample.ts';
 import type { Querier, Queryable, Series } from '../storage/interface.ts';
 import { PromQLError } from './errors.ts';
@@ -248,17 +248,6 @@ function dropName(labels: Labels): Labels {
 /** Go's labels.String(): {a="b", c="d"}. */
 function labelsGoString(labels: Labels): string {
   return '{' + labels.map((l) => `${l.name}=${goQuote(l.value)}`).join(', ') + '}';
-}
-
-function compareLabels(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
-    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
-  }
-  return a.length - b.length;
 }
 
 /** A label name is valid in Prometheus 3 (UTF-8 names) when it is non-empty valid UTF-8. */

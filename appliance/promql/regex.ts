@@ -250,47 +250,5 @@ function compileRe2(pattern: string, _anchored: boolean): RegExp {
   }
 }
 
-/**
- * Go's Regexp.Expand template expansion: $1, ${1}, $name, ${name}; $$ is a literal '$'. A name is the longest
- * run of letters, digits and underscores, so "$1x" refers to the group named "1x" (empty), as in Go.
- */
-export function expandTemplate(template: string, m: RegExpExecArray): string {
-  let out = '';
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i]!;
-    if (c !== '$') {
-      out += c;
-      continue;
-    }
-    const n = template[i + 1];
-    if (n === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string;
-    let len: number;
-    if (n === '{') {
-      const end = template.indexOf('}', i + 2);
-      const candidate = end < 0 ? '' : template.slice(i + 2, end);
-      if (end < 0 || !/^[A-Za-z0-9_]+$/.test(candidate)) {
-        out += c;
-        continue;
-      }
-      name = candidate;
-      len = end - i + 1;
-    } else {
-      const mm = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
-      if (mm === null) {
-        out += c;
-        continue;
-      }
-      name = mm[0];
-      len = name.length + 1;
-    }
-    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
-    else out += m.groups?.[name] ?? '';
-    i += len - 1;
-  }
-  return out;
-}
+/** Go's Regexp.Expand, shared with relabelling (appliance/model/relabel.ts). */
+export { expand as expandTemplate } from '../model/relabel.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Labels } from '../model/labels.ts';
-import { labelsKey, labelsToRecord, labelsToString, METRIC_NAME } from '../model/labels.ts';
+import { compareLabels, labelsKey, labelsToRecord, labelsToString, METRIC_NAME } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import type { Matcher } from '../model/matcher.ts';
 import type {
@@ -148,17 +148,6 @@ const u32 = new Uint32Array(f64.buffer);
 
 function windowOf(t: number): number {
   return Math.floor(t / WINDOW_MS);
-}
-
-function compareLabels(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
-    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
-  }
-  return a.length - b.length;
 }
 
 function encodeIds(ids: readonly number[]): Uint8Array {

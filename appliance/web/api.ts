@@ -11,7 +11,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { parseDuration } from '../config/duration.ts';
 import type { Labels } from '../model/labels.ts';
-import { labelsKey, LABEL_NAME_RE, METRIC_NAME } from '../model/labels.ts';
+import { compareLabels, labelsKey, LABEL_NAME_RE, METRIC_NAME } from '../model/labels.ts';
 import type { Matcher } from '../model/matcher.ts';
 import { newMatcher } from '../model/matcher.ts';
 import { parseExpr } from '../promql/parser.ts';
@@ -499,7 +499,7 @@ export function apiRouter(deps: ApiDeps): express.Router {
         if (!seen.has(k)) seen.set(k, s.labels);
       }
     }
-    let all = [...seen.values()].sort(compareLabelSets);
+    let all = [...seen.values()].sort(compareLabels);
     const warnings: string[] = [];
     if (limit > 0 && all.length > limit) {
       all = all.slice(0, limit);
@@ -604,15 +604,4 @@ function sendStrings(res: Response, list: string[], limit: number): void {
     warnings.push('results truncated due to limit');
   }
   sendSuccess(res, JSON.stringify(list), warnings);
-}
-
-function compareLabelSets(a: Labels, b: Labels): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name) return x.name < y.name ? -1 : 1;
-    if (x.value !== y.value) return x.value < y.value ? -1 : 1;
-  }
-  return a.length - b.length;
 }

@@ -128,3 +128,12 @@ test('hashmod and chained replaces match the cases in Prometheus relabel tests',
 test('bad regular expressions are typed errors', () => {
   assert.throws(() => compileRelabel(rule({ regex: '(' })), RelabelError);
 });
+
+test('replacement templates follow Go Regexp.Expand: a ${...} that is not a name stays literal', async () => {
+  const { expand } = await import('../../../appliance/model/relabel.ts');
+  const m = /^(?<host>[^:]+):(\d+)$/.exec('pos-1:9100')!;
+  assert.equal(expand('${host}-$2', m), 'pos-1-9100');
+  assert.equal(expand('${a-b}x', m), '${a-b}x');
+  assert.equal(expand('$$1 ${unclosed', m), '$1 ${unclosed');
+  assert.equal(expand('$9 ${nope}.', m), ' .');
+});
