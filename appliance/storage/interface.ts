@@ -56,7 +56,8 @@ export interface Series {
  * Contract: `select` returns every series that has at least one sample in the range and satisfies all
  * matchers (a matcher on an absent label sees ''), sorted by label set; iterators yield only samples inside
  * the range. An empty matcher list selects nothing. `labelNames` and `labelValues` return sorted, unique
- * strings of series that have samples in the range (and match the matchers, when given).
+ * strings of series that have samples in the range (and match the matchers, when given); without matchers an
+ * implementation may also count series whose samples all lie after `maxt` (block granularity, as Prometheus).
  */
 export interface Querier {
   select(matchers: readonly Matcher[], mint: number, maxt: number): Series[];

@@ -1393,9 +1393,9 @@ class TsdbQuerier implements Querier {
     if (matchers && matchers.length > 0) {
       for (const s of this.select(matchers, mint, maxt)) for (const l of s.labels) names.add(l.name);
     } else {
-      for (const [name, values] of this.db.postingsIndex()) {
-        if (values.size > 0) names.add(name);
-      }
+      // Without matchers, a series counts when it has samples at or after mint (its newest timestamp is kept in
+      // memory); a series whose data all lies after maxt still counts, as with Prometheus's block granularity.
+      for (const s of this.db.allSeries()) if (s.lastT >= mint) for (const l of s.labels) names.add(l.name);
     }
     return [...names].sort();
   }
@@ -1408,7 +1408,9 @@ class TsdbQuerier implements Querier {
         if (v !== '') values.add(v);
       }
     } else {
-      for (const v of this.db.postingsIndex().get(name)?.keys() ?? []) values.add(v);
+      for (const [v, refs] of this.db.postingsIndex().get(name) ?? []) {
+        if (refs.some((ref) => (this.db.seriesByRef(ref)?.lastT ?? -Infinity) >= mint)) values.add(v);
+      }
     }
     return [...values].sort();
   }

@@ -329,3 +329,23 @@ test('under the size budget, low-priority series lose their oldest history first
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('labelNames and labelValues without matchers leave out series with no samples since mint', () => {
+  const dir = tempDir();
+  const T0 = Date.UTC(2026, 10, 25, 12);
+  const clock = fakeClock(T0);
+  const db = openTsdb(dir, clock);
+  try {
+    const a = db.appender();
+    a.append(0, labelsFromRecord({ __name__: 'old', gone: 'yes', job: 'a' }), T0, 1);
+    a.append(0, labelsFromRecord({ __name__: 'new', job: 'b' }), T0 + 3_600_000, 1);
+    a.commit();
+    const q = db.querier();
+    assert.deepEqual(q.labelNames(T0 + 1_000_000, T0 + 4_000_000), ['__name__', 'job']);
+    assert.deepEqual(q.labelValues('job', T0 + 1_000_000, T0 + 4_000_000), ['b']);
+    assert.deepEqual(q.labelValues('job', T0, T0 + 4_000_000), ['a', 'b']);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
