@@ -928,9 +928,19 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   sources(s: MemSeries, mint: number, maxt: number): ChunkSource[] {
     const out: ChunkSource[] = [];
     const wFrom = windowOf(mint);
-    const wTo = Math.min(windowOf(maxt), this.sealedThrough);
-    for (const w of this.sealedWindows) {
-      if (w < wFrom) continue;
+    // Windows after the series' newest sealed one hold none of its chunks (reads of recent data skip SQLite).
+    const wTo = Math.min(windowOf(maxt), this.sealedThrough, s.lastSealedWindow);
+    const windows = this.sealedWindows;
+    // sealedWindows is ascending: start at the first window >= wFrom instead of walking every kept window.
+    let lo = 0;
+    let hi = windows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (windows[mid]! < wFrom) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < windows.length; k++) {
+      const w = windows[k]!;
       if (w > wTo) break;
       const blob = this.stmt.indexLookup.get(w, s.ref) as Uint8Array | undefined;
       if (!blob) continue;
