@@ -155,6 +155,15 @@ export class XorChunkEncoder {
   bytes(): Uint8Array {
     return this.w.bytes();
   }
+
+  /**
+   * The encoded chunk without a copy, for reading its first `count` samples only: later appends change the
+   * header's count and the bits after those samples, never the bits before (a grown buffer leaves the old one
+   * as it was), so decode it with `count` (see XorChunkIterator), not with the header.
+   */
+  view(): { readonly data: Uint8Array; readonly count: number } {
+    return { data: this.w.buf.subarray(0, this.w.length), count: this.n };
+  }
 }
 
 function writeInt64(w: BitWriter, x: number): void {
@@ -214,12 +223,13 @@ export class XorChunkIterator implements SampleIterator {
 
   /**
    * `from` resumes after a sample decoded earlier from the same stream (see {@link state}); with `yieldFrom`,
-   * that sample itself is the first one next() yields.
+   * that sample itself is the first one next() yields. `count` overrides the header's sample count.
    */
-  constructor(chunk: Uint8Array, from?: XorDecodeState, yieldFrom = false) {
+  constructor(chunk: Uint8Array, from?: XorDecodeState, yieldFrom = false, count?: number) {
     if (chunk.length < HEADER_BYTES) throw new ChunkError(`chunk too short: ${chunk.length} bytes`);
     if (chunk[0] !== CHUNK_ENCODING_XOR1) throw new ChunkError(`unknown chunk encoding ${chunk[0]}`);
-    this.total = (chunk[1]! << 8) | chunk[2]!;
+    // `count` reads a live head chunk's view as of when it was taken (see XorChunkEncoder.view).
+    this.total = count ?? (chunk[1]! << 8) | chunk[2]!;
     this.r = new BitReader(chunk, HEADER_BYTES);
     if (from !== undefined && from.i > 0 && from.i <= this.total && from.pos <= chunk.length) {
       this.i = from.i;

@@ -954,8 +954,11 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
         out.push(c.data ? { id: 0, data: c.data } : { id: c.id, data: null });
     }
     const h = s.head;
-    if (h && h.count > 0 && h.maxt >= mint && h.mint <= maxt)
-      out.push({ id: 0, data: h.bytes(), series: s, head: h });
+    if (h && h.count > 0 && h.maxt >= mint && h.mint <= maxt) {
+      // No copy: the reader decodes only the samples there are now (see XorChunkEncoder.view).
+      const v = h.view();
+      out.push({ id: 0, data: v.data, count: v.count, series: s, head: h });
+    }
     return out;
   }
 
@@ -1246,7 +1249,9 @@ interface HeadResume {
 interface ChunkSource {
   readonly id: number;
   readonly data: Uint8Array | null;
-  /** Set for a copy of a series' head chunk, so that readers can resume where the last one stopped. */
+  /** Samples to read when `data` is a view of a live head chunk (its header's count may have grown since). */
+  readonly count?: number;
+  /** Set for a series' head chunk, so that readers can resume where the last one stopped. */
   readonly series?: MemSeries;
   readonly head?: XorChunkEncoder;
 }
@@ -1471,8 +1476,8 @@ class ChainIterator implements SampleIterator {
       const r = src.series?.headResume;
       this.cur =
         r && r.head === src.head && r.coveredThrough < this.mint
-          ? new XorChunkIterator(data, r.state, r.current)
-          : new XorChunkIterator(data);
+          ? new XorChunkIterator(data, r.state, r.current, src.count)
+          : new XorChunkIterator(data, undefined, false, src.count);
     }
     return false;
   }

@@ -57,3 +57,32 @@ test('reads that resume inside the head chunk return exactly what is stored, for
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a series read before more appends yields exactly the samples there were when it was selected', () => {
+  const dir = tempDir();
+  const T0 = Date.UTC(2026, 10, 25, 12);
+  const db = openTsdb(dir, fakeClock(T0));
+  try {
+    const labels = labelsFromRecord({ __name__: 'x' });
+    let ref = 0;
+    const put = (i: number): void => {
+      const a = db.appender();
+      ref = a.append(ref, labels, T0 + i * 1000, i * 1.5);
+      a.commit();
+    };
+    for (let i = 0; i < 10; i++) put(i);
+    const [series] = db.querier().select(ALL, T0, T0 + 1_000_000);
+    // The head chunk grows (and its buffer is reallocated) after the select, before the read.
+    for (let i = 10; i < 400; i++) put(i);
+    const it = series!.iterator();
+    const got: number[] = [];
+    while (it.next()) got.push(it.v);
+    assert.deepEqual(
+      got,
+      Array.from({ length: 10 }, (_, i) => i * 1.5),
+    );
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
