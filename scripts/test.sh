@@ -35,6 +35,7 @@ if [ "${#files[@]}" -eq 0 ]; then
   exit 1
 fi
 # Per-test timeout well above the slowest test (the executable build is ~10 s); the outer timeout keeps a
-# hung run far below CI's 30 minutes. --test-force-exit ends a file whose tests finished but that left a
-# handle open, instead of hanging.
-timeout --kill-after=30s 20m "$NODE" --test --test-concurrency=2 --test-timeout=180000 --test-force-exit "${files[@]}"
+# hung run far below CI's 30 minutes. No --test-force-exit: with process isolation it silently drops the tail
+# of a file's results and still exits 0 (nodejs/node#64833), so a failure could go unreported. A test file
+# that leaves a handle open therefore hangs until the outer timeout, which fails the run loudly.
+timeout --kill-after=30s 20m "$NODE" --test --test-concurrency=2 --test-timeout=180000 "${files[@]}"
