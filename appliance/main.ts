@@ -16,7 +16,7 @@ import type { WireMetadata } from './remote/wire.ts';
 import { systemClock } from './scrape/loop.ts';
 import { ScrapeManager, targetViewToApi } from './scrape/manager.ts';
 import { parseExposition } from './scrape/textparse.ts';
-import { loadConfig } from './config/load.ts';
+import { defaultScrapeConfig } from './config/load.ts';
 import { VitalsTracker } from './scrape/vitals.ts';
 import { parseProcIo, renderFamilies, selfMetricFamilies } from './selfmetrics.ts';
 import { Tsdb } from './tsdb/db.ts';
@@ -266,13 +266,13 @@ export class Appliance {
     const c = this.config;
     if (!c.host.enabled) return [];
     const interval = c.host.scrape_interval;
-    const template = loadConfig(`scrape_configs: [{job_name: ${SELF_JOB}}]`, {
-      baseDir: '/',
-      readFile: () => '',
-    }).scrape_configs[0]!;
     return [
       {
-        sc: { ...template, scrape_interval: interval, scrape_timeout: Math.min(interval, 10_000) },
+        sc: {
+          ...defaultScrapeConfig(SELF_JOB, c.global),
+          scrape_interval: interval,
+          scrape_timeout: Math.min(interval, 10_000),
+        },
         kind: 'self',
         groups: [{ source: 'self', labels: {}, targets: [{ __address__: os.hostname() }] }],
       },

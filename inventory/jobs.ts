@@ -2,7 +2,7 @@
 // in the `{ sc, groups, kind }` shape the scrape manager's `apply(config, discovered)` takes (structurally its
 // JobSpec; this stage does not import the scrape stage). Pure.
 
-import { DEFAULT_TLS_MIN_VERSION } from '../appliance/config/defaults.ts';
+import { defaultScrapeConfig } from '../appliance/config/load.ts';
 import type { GlobalConfig, ScrapeConfig } from '../appliance/config/schema.ts';
 import type { TargetGroup } from '../appliance/model/target.ts';
 import type { NetboxProfile } from '../appliance/config/netbox.ts';
@@ -41,28 +41,13 @@ export function inventoryScrapeJobs(
     const interval = intent?.interval || global.scrape_interval;
     const timeout = Math.min(intent?.timeout || global.scrape_timeout, interval);
     const prom = job.kind === 'prometheus' ? profile?.prometheus : undefined;
+    // Everything else is what the config file gives a job that names only itself.
     const sc: ScrapeConfig = {
-      job_name: job.name,
+      ...defaultScrapeConfig(job.name, global),
       scrape_interval: interval,
       scrape_timeout: timeout,
       metrics_path: prom?.path ?? '/metrics',
       scheme: prom?.scheme ?? 'http',
-      params: {},
-      honor_labels: false,
-      honor_timestamps: true,
-      track_timestamps_staleness: false,
-      sample_limit: global.sample_limit,
-      label_limit: global.label_limit,
-      label_name_length_limit: global.label_name_length_limit,
-      label_value_length_limit: global.label_value_length_limit,
-      body_size_limit: global.body_size_limit,
-      target_limit: global.target_limit,
-      http_client_config: {
-        tls_config: { insecure_skip_verify: false, min_version: DEFAULT_TLS_MIN_VERSION },
-        follow_redirects: true,
-        enable_http2: true,
-      },
-      static_configs: [],
       relabel_configs: job.relabel_configs,
       metric_relabel_configs: job.metric_relabel_configs,
       collector: KIND[job.kind],

@@ -4,6 +4,7 @@
 
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { NetboxConfig, NetboxProfile } from '../appliance/config/netbox.ts';
+import { profileJobName } from '../appliance/config/netbox.ts';
 import { formatDuration, parseDuration } from '../appliance/config/duration.ts';
 import type { RelabelConfig } from '../appliance/model/relabel.ts';
 import {
@@ -425,7 +426,7 @@ export function buildInventory(snap: Snapshot, cfg: NetboxConfig): Inventory {
       port: number,
       settings: Record<string, string>,
     ) => {
-      const jobName = kind === 'prometheus' ? profile.name : `${profile.name}-${kind}`;
+      const jobName = profileJobName(profile.name, kind);
       let j = jobs.get(jobName);
       if (!j) {
         j = {

@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NODE_RUNTIME_FLAGS } from '../firmware/node-flags.ts';
+import { which } from './bench-targets.ts';
 import { rewriteAddress, startNetboxFixture } from './netbox-fixture.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -74,11 +75,13 @@ function posExporter(address: string, i: number, mode: 'ok' | 'broken'): Promise
   });
 }
 
-function which(bin: string): string | null {
-  for (const d of ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/bin']) {
-    if (fs.existsSync(path.join(d, bin))) return path.join(d, bin);
+/** A Debian peer's path, or null when it is not installed (the demo then goes on without it). */
+function optional(bin: string): string | null {
+  try {
+    return which(bin);
+  } catch {
+    return null;
   }
-  return null;
 }
 
 async function main(): Promise<void> {
@@ -106,7 +109,7 @@ async function main(): Promise<void> {
 
   // The switch, the UPS and the printer answer SNMP from recordings (one snmpsimd each, on the device's own
   // address); the access point and the router stay silent, to show what an unreachable device looks like.
-  const snmpsimd = which('snmpsimd') ?? which('snmpsimd.py');
+  const snmpsimd = optional('snmpsimd') ?? optional('snmpsimd.py');
   let snmpNote = 'snmpsim is not installed (bash scripts/install-test-peers.sh): SNMP devices show as down';
   if (snmpsimd) {
     const snmpPort = 16161;

@@ -20,7 +20,7 @@ import {
   HOST_JOB_NAME,
 } from './defaults.ts';
 import { formatDuration } from './duration.ts';
-import { buildNetboxConfig } from './netbox.ts';
+import { buildNetboxConfig, profileJobNames } from './netbox.ts';
 import type { NetboxConfig } from './netbox.ts';
 import { buildSnmpConfig, snmpSchema } from './snmp.ts';
 import { buildSnmpRegistry } from '../snmp/collector.ts';
@@ -270,7 +270,7 @@ function build(root: Readonly<Record<string, unknown>>, opts: LoadOptions, found
   if (netbox) {
     // Discovered jobs are named after profiles; a configured job of the same name would silently win.
     for (const p of netbox.profiles) {
-      for (const job of [p.name, `${p.name}-snmp`, `${p.name}-probe`]) {
+      for (const job of profileJobNames(p)) {
         const i = firstIndex.get(job);
         if (i !== undefined)
           found.push({
@@ -428,6 +428,14 @@ function resolveHttp(
     follow_redirects: raw.follow_redirects ?? true,
     enable_http2: raw.enable_http2 ?? true,
   });
+}
+
+/**
+ * A scrape job with every default applied and no targets, as the config file would give for `job_name` alone:
+ * the template of jobs the appliance makes itself (NetBox profiles, its own metrics).
+ */
+export function defaultScrapeConfig(jobName: string, global: GlobalConfig): ScrapeConfig {
+  return resolveJob({ job_name: jobName }, global, [], () => '');
 }
 
 function resolveJob(

@@ -151,6 +151,20 @@ function snmpProfile(name: string, roles: string[], modules: string[]): NetboxPr
 }
 
 /** The profiles used when the section has no `profiles` key: the usual devices of a store. */
+/** The scrape job of a profile's intent: the profile's name for its Prometheus scrape, `<name>-snmp`, `<name>-probe`. */
+export function profileJobName(profile: string, kind: 'prometheus' | 'snmp' | 'probe'): string {
+  return kind === 'prometheus' ? profile : `${profile}-${kind}`;
+}
+
+/** Every job name a profile may create (whether or not it has that intent). */
+export function profileJobNames(p: Pick<NetboxProfile, 'name'>): string[] {
+  return [
+    profileJobName(p.name, 'prometheus'),
+    profileJobName(p.name, 'snmp'),
+    profileJobName(p.name, 'probe'),
+  ];
+}
+
 export function defaultProfiles(): NetboxProfile[] {
   return [
     {

@@ -26,7 +26,6 @@ import { ScrapeLoop } from './loop.ts';
 import type { TargetGroup } from '../model/target.ts';
 import type { DroppedTarget, ScrapeKind, Target } from './targets.ts';
 import { buildTargets } from './targets.ts';
-import { ProbeError } from './probe.ts';
 import { formatFromContentType, parseExposition, ParseError, SCRAPE_ACCEPT_HEADER } from './textparse.ts';
 
 /** The job name of the appliance's own host metrics (reserved by the config). */
@@ -76,8 +75,7 @@ export class HostScraper implements Scraper {
 /** Turns any scrape error into a short reason for metrics. */
 export function classifyScrapeError(err: unknown): FailureReason {
   if (err instanceof ScrapeHttpError) return err.kind;
-  if (err instanceof ProbeError) return err.kind;
-  // Other collectors (SNMP) type their errors with a short `kind` as well.
+  // Other collectors (TCP probe, SNMP) type their errors with a short `kind` as well.
   if (err instanceof Error && 'kind' in err && typeof err.kind === 'string') return err.kind;
   if (err instanceof ParseError) return 'parse';
   if (err instanceof Error && err.message.includes('timed out')) return 'timeout';
