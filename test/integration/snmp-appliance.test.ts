@@ -48,6 +48,9 @@ storage: {path: '${dir.path}/data'}
 scrape_configs:
   - job_name: switch
     collector: snmp
+    # snmpsim (Python) needs up to a few seconds for a 48-port walk on a loaded 2-core machine.
+    scrape_interval: 5s
+    scrape_timeout: 4500ms
     params: {module: [if_mib], auth: [public_v2]}
     static_configs: [{targets: ['${sim.address}', '127.0.0.1:${silentPort}']}]
 netbox:
@@ -58,7 +61,7 @@ netbox:
   profiles:
     - name: network
       match: {roles: [switch]}
-      snmp: {modules: [system], interval: 2s, timeout: 1500ms}
+      snmp: {modules: [system], interval: 5s, timeout: 4s}
 `,
     { baseDir: dir.path, readFile: () => '' },
   );
@@ -92,8 +95,12 @@ test('a static SNMP job walks the switch on schedule; a silent device is down wi
         };
       }
     ).data.activeTargets.filter((t) => t.scrapePool === 'switch');
-    return all.length === 2 && all.every((t) => t.health !== 'unknown') ? all : null;
-  }, 30_000);
+    const ok = all.find((t) => t.scrapeUrl.includes(sim.address))?.health === 'up';
+    const silent = all.find((t) => t.scrapeUrl.includes(String(silentPort)))?.health === 'down';
+    return all.length === 2 && ok && silent ? all : null;
+  }, 45_000).catch((err: unknown) => {
+    throw new Error(`${String(err)}: the switch should be up and the silent device down`);
+  });
   const up = targets.find((t) => t.scrapeUrl.includes(sim.address))!;
   const down = targets.find((t) => t.scrapeUrl.includes(String(silentPort)))!;
   assert.equal(up.health, 'up', up.lastError);
