@@ -52,8 +52,6 @@ const GRAPH_STEP_MS = 30 * 60 * 1000;
 
 /** Stored time read per remote-write step (bounds the memory of catching up). */
 export const REMOTE_STEP_MS = 60_000;
-/** Remote-write cursors are saved at most this often: after a crash at most this much is sent twice. */
-export const REMOTE_CURSOR_SAVE_INTERVAL_MS = 10_000;
 
 export interface ApplianceOptions {
   readonly config: Config;
@@ -442,7 +440,6 @@ export class Appliance {
         sampleAgeLimitMs: rw.queue_config.sample_age_limit,
         readLagMs,
         stepMs: REMOTE_STEP_MS,
-        cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
         bandwidthLimit: rw.store_and_forward.bandwidth_limit,
         shards: rw.queue_config.max_shards,
         writeRelabel: rw.write_relabel_configs.map(compileRelabel),

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../appliance/config/load.ts';
-import { REMOTE_CURSOR_SAVE_INTERVAL_MS, REMOTE_STEP_MS } from '../appliance/main.ts';
+import { REMOTE_STEP_MS } from '../appliance/main.ts';
 import type { Labels } from '../appliance/model/labels.ts';
 import { labelsFromRecord } from '../appliance/model/labels.ts';
 import { silentLogger } from '../appliance/model/logger.ts';
@@ -218,7 +218,6 @@ async function drain(s: Settings, dir: string, url: string): Promise<void> {
     sampleAgeLimitMs: rw.queue_config.sample_age_limit,
     readLagMs: 15_000,
     stepMs: REMOTE_STEP_MS,
-    cursorSaveIntervalMs: REMOTE_CURSOR_SAVE_INTERVAL_MS,
     bandwidthLimit: rw.store_and_forward.bandwidth_limit,
     shards: rw.queue_config.max_shards,
     writeRelabel: [],

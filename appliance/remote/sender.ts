@@ -3,12 +3,19 @@
 // acknowledged it. Nothing is kept in RAM beyond one step, so an outage of days costs disk, not memory, and a
 // restart or kill -9 resumes from the cursor.
 import type { Labels } from '../model/labels.ts';
-import { LabelsBuilder } from '../model/labels.ts';
+import { compareLabels, LabelsBuilder } from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import { newMatcher } from '../model/matcher.ts';
 import type { CompiledRelabel } from '../model/relabel.ts';
 import { relabel } from '../model/relabel.ts';
-import type { CursorStore, Querier, Queryable, SampleIterator, Series } from '../storage/interface.ts';
+import type {
+  CursorStore,
+  Querier,
+  Queryable,
+  SampleIterator,
+  Series,
+  StepProgress,
+} from '../storage/interface.ts';
 import type { WriteClient, WriteResult } from './client.ts';
 import type { WireMetadata, WireSeries } from './wire.ts';
 import {
@@ -44,8 +51,6 @@ export interface SenderOptions {
   readonly readLagMs: number;
   /** Span of stored time read per step; bounds memory. */
   readonly stepMs: number;
-  /** The cursor is written at most this often (each write costs a page on flash). */
-  readonly cursorSaveIntervalMs: number;
   /** Metric metadata by family name, sent with remote write 2.0 requests; absent: none. */
   readonly metadata?: () => ReadonlyMap<string, WireMetadata>;
   /** Estimates what is stored after a time (the backlog figures of the status page); absent: not shown. */
@@ -165,6 +170,27 @@ interface SpanSeries {
   done: boolean;
   /** The labels as sent (external labels, then write relabelling); null: dropped; undefined: not computed. */
   wire: Labels | null | undefined;
+  /** The series' shard for `shardCount` shards. */
+  shard: number;
+  shardCount: number;
+}
+
+/**
+ * Where a step that was cut short (a crash, a stop) resumes: per shard, the position its last acknowledged
+ * batch reached (see StepProgress). Series sort before it in the shard's order were delivered.
+ */
+interface Resume {
+  readonly from: number;
+  readonly end: number;
+  readonly shards: number;
+  readonly at: ReadonlyMap<number, { readonly labels: Labels; readonly t: number }>;
+}
+
+/** One request being filled: its series, and the last stored position it covers (for step progress). */
+interface OpenBatch {
+  series: WireSeries[];
+  samples: number;
+  last: { labels: Labels; t: number } | null;
 }
 
 /**
@@ -185,7 +211,15 @@ class SpanReader {
     this.next = from;
     this.series = querier
       .select(ALL_SERIES, from, to)
-      .map((series) => ({ series, it: null, pending: false, done: false, wire: undefined }));
+      .map((series) => ({
+        series,
+        it: null,
+        pending: false,
+        done: false,
+        wire: undefined,
+        shard: 0,
+        shardCount: 0,
+      }));
   }
 }
 
@@ -194,7 +228,11 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** A stable shard for a label set (FNV-1a over names and values). */
+/**
+ * A stable shard for a stored label set (FNV-1a over names and values). The stored labels, not the labels as
+ * sent, so that a config reload that changes external labels or write relabelling does not move a series to
+ * another shard in the middle of a step that is resumed.
+ */
 function shardOf(labels: Labels, shards: number): number {
   let h = 2166136261;
   for (const l of labels) {
@@ -211,7 +249,8 @@ export class RemoteSender {
   private readonly abort = new AbortController();
   private running: Promise<void> | null = null;
   private cursor: number | null;
-  private lastCursorSave = 0;
+  /** Step progress found at start, per slot: the first step of that slot resumes from it, then it is gone. */
+  private readonly resume: { main: Resume | null; live: Resume | null };
   private readonly rate = { value: 0, at: 0, sent: 0 };
   private readonly limiter: ByteRateLimiter | null;
   private useV2: boolean;
@@ -256,6 +295,31 @@ export class RemoteSender {
     const liveStart = o.cursors.loadCursor(`${o.name}${LIVE_START_SUFFIX}`);
     const liveCursor = o.cursors.loadCursor(`${o.name}${LIVE_SUFFIX}`);
     if (liveStart !== null && liveCursor !== null) this.live = { start: liveStart, cursor: liveCursor };
+    this.resume = { main: this.loadResume(o.name), live: this.loadResume(`${o.name}${LIVE_SUFFIX}`) };
+  }
+
+  /** The step progress saved under a cursor key, if it is consistent (one step, one shard count). */
+  private loadResume(key: string): Resume | null {
+    let rows: StepProgress[];
+    try {
+      rows = this.o.cursors.loadStepProgress(key);
+    } catch (err) {
+      this.o.logger.warn(
+        { destination: this.o.name, err: (err as Error).message },
+        'could not load step progress',
+      );
+      return null;
+    }
+    const first = rows[0];
+    if (first === undefined) return null;
+    if (rows.some((r) => r.from !== first.from || r.end !== first.end || r.shards !== first.shards))
+      return null;
+    return {
+      from: first.from,
+      end: first.end,
+      shards: first.shards,
+      at: new Map(rows.map((r) => [r.shard, { labels: r.labels, t: r.t }])),
+    };
   }
 
   /** The counters to hand to a replacement (see SenderOptions.carryOver). */
@@ -313,8 +377,8 @@ export class RemoteSender {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
-    this.saveCursor(true);
-    this.saveLive();
+    this.persist('main');
+    if (this.live !== null) this.persist('live');
     this.st.state = 'stopped';
     this.o.client.close();
   }
@@ -330,40 +394,37 @@ export class RemoteSender {
         // Live data flows from the present at once; the backlog is filled in behind it.
         const startAt = upper - this.o.stepMs;
         this.live = { start: startAt, cursor: startAt - 1 };
-        this.saveLive();
+        this.saveLiveStart();
       }
       let progressed = false;
       if (this.live !== null) {
         if (this.live.cursor < upper) {
           const c = await this.advance('live', this.live.cursor, upper, signal);
           if (c === null) return;
-          this.live.cursor = c;
           // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
           if (c < upper) progressed = true;
         }
-        if (inWindow && this.cursor !== null) {
+        if (inWindow && this.cursor !== null && this.cursor < this.live.start - 1) {
           const c = await this.advance('main', this.cursor, this.live.start - 1, signal);
           if (c === null) return;
-          this.cursor = c;
           progressed = true;
-          if (this.cursor >= this.live.start - 1) {
-            this.cursor = this.live.cursor;
-            this.live = null;
-          }
         }
-        this.saveLive();
-        this.saveCursor(false);
+        if (this.cursor !== null && this.cursor >= this.live.start - 1) {
+          // The backlog reached where live sending started: one cursor again. Main is saved first, so a crash
+          // in between leaves both, and the next start joins them here again.
+          this.cursor = this.live.cursor;
+          this.persist('main');
+          this.live = null;
+          this.deleteLive();
+        }
       } else if ((this.cursor ?? -Infinity) < upper && (!behind || inWindow)) {
         const c = await this.advance('main', this.cursor ?? -Infinity, upper, signal);
         if (c === null) return; // Aborted mid-step: the cursor still points before this step.
-        this.cursor = c;
         // Reaching the read limit means caught up for now: wait for the deadline rather than spin.
         progressed = c < upper;
-        this.saveCursor(false);
       }
       if (!progressed) {
         this.st.state = behind && !inWindow ? 'waiting_for_window' : 'idle';
-        this.saveCursor(false);
         await this.o.sleep(this.o.batchSendDeadlineMs, signal);
       } else {
         // Catching up: give scrapes, the web server and timers a turn between steps.
@@ -372,7 +433,20 @@ export class RemoteSender {
     }
   }
 
-  /** Sends one step of stored data after `from` (exclusive) up to `limit`; the new cursor, or null if aborted. */
+  private slotCursor(slot: 'main' | 'live'): number | null {
+    return slot === 'main' ? this.cursor : (this.live?.cursor ?? null);
+  }
+
+  private setSlotCursor(slot: 'main' | 'live', c: number): void {
+    if (slot === 'main') this.cursor = c;
+    else if (this.live !== null) this.live.cursor = c;
+  }
+
+  /**
+   * Sends one step of stored data after `from` (exclusive) up to `limit` and moves the slot's cursor; the new
+   * cursor, or null if aborted. A step that delivered data saves the cursor at once (a crash then repeats at
+   * most the batches in flight); a step that only skipped an empty stretch leaves saving to the next one.
+   */
   private async advance(
     slot: 'main' | 'live',
     from: number,
@@ -381,7 +455,10 @@ export class RemoteSender {
   ): Promise<number | null> {
     // A new destination starts at the oldest stored sample: store-and-forward means everything goes upstream.
     const start = from === -Infinity ? this.oldest(limit, Number.MIN_SAFE_INTEGER) : from + 1;
-    if (start === null) return limit;
+    if (start === null) {
+      this.setSlotCursor(slot, limit);
+      return limit;
+    }
     let reader = this.readers[slot];
     if (reader === null || reader.next !== start || start > reader.to) {
       const spanEnd = Math.floor(start / SPAN_MS) * SPAN_MS + SPAN_MS - 1;
@@ -392,19 +469,33 @@ export class RemoteSender {
       // A gap (appliance down, or data retention already removed): jump to the next stored sample.
       this.readers[slot] = null;
       const next = this.oldest(limit, reader.to + 1);
-      return next === null ? limit : next - 1;
+      const c = next === null ? limit : next - 1;
+      this.setSlotCursor(slot, c);
+      return c;
     }
     // Far behind, longer steps put more samples of a series into one request: its labels are sent once per
     // request, so this is what makes catching up cheaper on the wire. Memory does not grow (batches stream).
     const stepMs =
       limit - start > CATCH_UP_THRESHOLD_MS ? Math.max(this.o.stepMs, CATCH_UP_STEP_MS) : this.o.stepMs;
-    const end = Math.min(reader.to, start + stepMs - 1);
-    if (!(await this.sendRange(reader, end, signal))) {
+    let end = Math.min(reader.to, start + stepMs - 1);
+    // A step cut short by a crash or a stop is repeated with the same end and shard count, so that the
+    // progress its shards saved still says exactly what was delivered.
+    let resume = this.resume[slot];
+    this.resume[slot] = null;
+    if (resume !== null && (resume.from !== start || resume.end > reader.to)) resume = null;
+    if (resume !== null) end = resume.end;
+    if (!(await this.sendRange(reader, start, end, this.cursorKey(slot), resume, signal))) {
       this.readers[slot] = null;
       return null;
     }
     reader.next = end + 1;
+    this.setSlotCursor(slot, end);
+    this.persist(slot);
     return end;
+  }
+
+  private cursorKey(slot: 'main' | 'live'): string {
+    return slot === 'main' ? this.o.name : `${this.o.name}${LIVE_SUFFIX}`;
   }
 
   private inBackfillWindow(now: number): boolean {
@@ -415,20 +506,34 @@ export class RemoteSender {
     return windows.some((w) => (w.start <= w.end ? m >= w.start && m < w.end : m >= w.start || m < w.end));
   }
 
-  private saveLive(): void {
+  /** Saves a slot's cursor. A failed save only means more duplicates after a crash; sending goes on. */
+  private persist(slot: 'main' | 'live'): void {
+    const c = this.slotCursor(slot);
+    if (c === null || c === -Infinity) return;
+    this.guard('could not save cursor', () => this.o.cursors.saveCursor(this.cursorKey(slot), c));
+  }
+
+  private saveLiveStart(): void {
+    const live = this.live;
+    if (live === null) return;
+    this.guard('could not save live cursor', () => {
+      this.o.cursors.saveCursor(`${this.o.name}${LIVE_START_SUFFIX}`, live.start);
+      this.o.cursors.saveCursor(`${this.o.name}${LIVE_SUFFIX}`, live.cursor);
+    });
+  }
+
+  private deleteLive(): void {
+    this.guard('could not delete live cursor', () => {
+      this.o.cursors.deleteCursor(`${this.o.name}${LIVE_START_SUFFIX}`);
+      this.o.cursors.deleteCursor(`${this.o.name}${LIVE_SUFFIX}`);
+    });
+  }
+
+  private guard(what: string, f: () => void): void {
     try {
-      if (this.live === null) {
-        this.o.cursors.deleteCursor(`${this.o.name}${LIVE_START_SUFFIX}`);
-        this.o.cursors.deleteCursor(`${this.o.name}${LIVE_SUFFIX}`);
-      } else {
-        this.o.cursors.saveCursor(`${this.o.name}${LIVE_START_SUFFIX}`, this.live.start);
-        this.o.cursors.saveCursor(`${this.o.name}${LIVE_SUFFIX}`, this.live.cursor);
-      }
+      f();
     } catch (err) {
-      this.o.logger.warn(
-        { destination: this.o.name, err: (err as Error).message },
-        'could not save live cursor',
-      );
+      this.o.logger.warn({ destination: this.o.name, err: (err as Error).message }, what);
     }
   }
 
@@ -442,43 +547,45 @@ export class RemoteSender {
     return min;
   }
 
-  private saveCursor(force: boolean): void {
-    if (this.cursor === null) return;
-    const now = this.o.now();
-    if (!force && now - this.lastCursorSave < this.o.cursorSaveIntervalMs) return;
-    this.lastCursorSave = now;
-    try {
-      this.o.cursors.saveCursor(this.o.name, this.cursor);
-    } catch (err) {
-      // A failed save only means more duplicates after a crash; sending goes on.
-      this.o.logger.warn({ destination: this.o.name, err: (err as Error).message }, 'could not save cursor');
-    }
-  }
-
   /**
-   * Sends every sample of the reader's next step, through `end`, in batches; false when aborted. Batches are
+   * Sends every sample of the reader's next step, (from - 1, end], in batches; false when aborted. Batches are
    * sent while the step is still being read (at most two waiting per shard), so memory is a few batches however
-   * long the step is.
+   * long the step is. After each acknowledged batch the shard's position is saved (see StepProgress), so a
+   * crash repeats only the batches in flight; a step resumed from such progress skips what was delivered.
    */
-  private async sendRange(reader: SpanReader, end: number, signal: AbortSignal): Promise<boolean> {
+  private async sendRange(
+    reader: SpanReader,
+    from: number,
+    end: number,
+    key: string,
+    resume: Resume | null,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const limit = this.o.maxSamplesPerSend;
-    const shards = Math.max(1, this.o.shards);
+    const shards = resume?.shards ?? Math.max(1, this.o.shards);
     // Each series goes to one shard by a hash of its labels, and each shard sends its batches in order, so the
     // samples of a series stay in timestamp order while shards send in parallel.
     const chains: Promise<boolean>[] = Array.from({ length: shards }, () => Promise.resolve(true));
     const waiting = new Array<number>(shards).fill(0);
-    const open: { series: WireSeries[]; samples: number }[] = Array.from({ length: shards }, () => ({
-      series: [],
-      samples: 0,
-    }));
+    const newBatch = (): OpenBatch => ({ series: [], samples: 0, last: null });
+    const open: OpenBatch[] = Array.from({ length: shards }, newBatch);
+    let outstanding = 0;
+    let readingDone = false;
     const dispatch = (shard: number): void => {
       const b = open[shard]!;
       if (b.samples === 0) return;
-      open[shard] = { series: [], samples: 0 };
+      open[shard] = newBatch();
       waiting[shard]!++;
+      outstanding++;
       chains[shard] = chains[shard]!.then(async (ok) => {
         const sent = ok && (await this.send(b.series, b.samples, signal));
         waiting[shard]!--;
+        outstanding--;
+        // The batch that completes the step needs no progress: the cursor is saved right after it.
+        if (sent && b.last !== null && !(readingDone && outstanding === 0)) {
+          const p = { from, end, shards, shard, labels: b.last.labels, t: b.last.t };
+          this.guard('could not save step progress', () => this.o.cursors.saveStepProgress(key, p));
+        }
         return sent;
       });
     };
@@ -489,11 +596,21 @@ export class RemoteSender {
       if (++visited % 500 === 0) await yieldToEventLoop();
       if (signal.aborted) break;
       if (s.done) continue;
-      if (s.wire === undefined)
-        s.wire = relabel(this.withExternalLabels(s.series.labels), this.o.writeRelabel);
+      s.wire ??= this.wireLabels(s.series.labels);
       const labels = s.wire;
       const it = (s.it ??= s.series.iterator());
-      const shard = labels === null || shards === 1 ? 0 : shardOf(labels, shards);
+      if (s.shardCount !== shards) {
+        s.shard = shards === 1 ? 0 : shardOf(s.series.labels, shards);
+        s.shardCount = shards;
+      }
+      const shard = s.shard;
+      // Resuming: what this shard delivered before the crash is read past, not sent again.
+      let skipThrough = -Infinity;
+      const at = resume?.at.get(shard);
+      if (at !== undefined) {
+        const c = compareLabels(s.series.labels, at.labels);
+        skipThrough = c < 0 ? Infinity : c === 0 ? at.t : -Infinity;
+      }
       let ts: number[] = [];
       let vs: Float64Array | null = null;
       let n = 0;
@@ -509,7 +626,7 @@ export class RemoteSender {
         if (it.t > end) break;
         s.pending = false;
         // A series that write_relabel_configs drops is still read, so that its iterator keeps pace.
-        if (labels === null) continue;
+        if (labels === null || it.t <= skipThrough) continue;
         if (it.t < ageCutoff) {
           dropped++;
           continue;
@@ -527,6 +644,7 @@ export class RemoteSender {
         if (batch.samples + n >= limit) {
           batch.series.push({ labels, timestamps: ts, values: buf.subarray(0, n) });
           batch.samples += n;
+          batch.last = { labels: s.series.labels, t: it.t };
           dispatch(shard);
           ts = [];
           vs = null;
@@ -540,8 +658,11 @@ export class RemoteSender {
         const batch = open[shard]!;
         batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
         batch.samples += n;
+        batch.last = { labels: s.series.labels, t: ts[n - 1]! };
       }
     }
+    if (signal.aborted) return false;
+    readingDone = true;
     for (let i = 0; i < shards; i++) dispatch(i);
     const results = await Promise.all(chains);
     return results.every(Boolean) && !signal.aborted;

@@ -71,15 +71,37 @@ export interface Queryable {
 }
 
 /**
+ * Where one shard of a remote-write destination got to inside a step it had not finished (see
+ * remote/sender.ts): the shard, which sends the step's series in label order, delivered every series of its
+ * own that sorts before `labels` through `end`, and `labels` itself through `t`. Shards are assigned by a
+ * hash of the stored label set modulo `shards`.
+ */
+export interface StepProgress {
+  /** The step: stored time (from, end], the cursor having been at `from - 1`. */
+  readonly from: number;
+  readonly end: number;
+  readonly shards: number;
+  readonly shard: number;
+  readonly labels: Labels;
+  readonly t: number;
+}
+
+/**
  * Durable per-destination cursors for remote write, kept by the storage so that the cursor and the data it
- * points into live in the same file. Contract: `saveCursor` is durable against a process crash when it returns;
- * `loadCursor` returns the last saved value, or null for a name never saved.
+ * points into live in the same file. Contract: every save is durable against a process crash when it returns;
+ * `loadCursor` returns the last saved value, or null for a name never saved. `saveCursor` forgets, in the same
+ * transaction, the step progress of the steps it covers (those starting at or before the new cursor: a
+ * finished step needs none), and `deleteCursor` deletes both.
  */
 export interface CursorStore {
   /** The timestamp (ms) through which every sample was delivered, or null for a new destination. */
   loadCursor(name: string): number | null;
   saveCursor(name: string, sentThrough: number): void;
   deleteCursor(name: string): void;
+  /** The progress of each shard in the step after the cursor; one entry per shard that delivered anything. */
+  loadStepProgress(name: string): StepProgress[];
+  /** Replaces the progress of `p.shard`. */
+  saveStepProgress(name: string, p: StepProgress): void;
 }
 
 /** Why the storage refused one sample. */

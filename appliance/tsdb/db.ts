@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Labels } from '../model/labels.ts';
-import { compareLabels, labelsKey, labelsToRecord, labelsToString, METRIC_NAME } from '../model/labels.ts';
+import {
+  compareLabels,
+  labelsFromRecord,
+  labelsKey,
+  labelsToRecord,
+  labelsToString,
+  METRIC_NAME,
+} from '../model/labels.ts';
 import type { Logger } from '../model/logger.ts';
 import type { Matcher } from '../model/matcher.ts';
 import type {
@@ -16,6 +23,7 @@ import type {
   SampleIterator,
   Series,
   SeriesRef,
+  StepProgress,
 } from '../storage/interface.ts';
 import { SampleError, StorageError } from '../storage/interface.ts';
 import type { XorDecodeState } from './chunkenc.ts';
@@ -308,6 +316,10 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
         chunks INTEGER NOT NULL, samples INTEGER NOT NULL, bytes INTEGER NOT NULL,
         sealed INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS remote_cursors (name TEXT PRIMARY KEY, sent_through INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS remote_progress (
+        name TEXT NOT NULL, shard INTEGER NOT NULL, step_from INTEGER NOT NULL, step_end INTEGER NOT NULL,
+        shards INTEGER NOT NULL, labels TEXT NOT NULL, t INTEGER NOT NULL,
+        PRIMARY KEY (name, shard)) WITHOUT ROWID;
     `);
     const version = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as
       number | undefined;
@@ -1049,11 +1061,48 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
 
   saveCursor(name: string, sentThrough: number): void {
     if (this.closed) return;
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO remote_cursors (name, sent_through) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sent_through = excluded.sent_through',
+        )
+        .run(name, sentThrough);
+      this.db.prepare('DELETE FROM remote_progress WHERE name = ? AND step_from <= ?').run(name, sentThrough);
+    })();
+  }
+
+  loadStepProgress(name: string): StepProgress[] {
+    const rows = this.db
+      .prepare(
+        'SELECT shard, step_from, step_end, shards, labels, t FROM remote_progress WHERE name = ? ORDER BY shard',
+      )
+      .all(name) as {
+      shard: number;
+      step_from: number;
+      step_end: number;
+      shards: number;
+      labels: string;
+      t: number;
+    }[];
+    return rows.map((r) => ({
+      from: r.step_from,
+      end: r.step_end,
+      shards: r.shards,
+      shard: r.shard,
+      labels: labelsFromRecord(JSON.parse(r.labels) as Record<string, string>),
+      t: r.t,
+    }));
+  }
+
+  saveStepProgress(name: string, p: StepProgress): void {
+    if (this.closed) return;
     this.db
       .prepare(
-        'INSERT INTO remote_cursors (name, sent_through) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET sent_through = excluded.sent_through',
+        `INSERT INTO remote_progress (name, shard, step_from, step_end, shards, labels, t) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(name, shard) DO UPDATE SET step_from = excluded.step_from, step_end = excluded.step_end,
+           shards = excluded.shards, labels = excluded.labels, t = excluded.t`,
       )
-      .run(name, sentThrough);
+      .run(name, p.shard, p.from, p.end, p.shards, JSON.stringify(labelsToRecord(p.labels)), p.t);
   }
 
   /**
@@ -1090,7 +1139,10 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
 
   deleteCursor(name: string): void {
     if (this.closed) return;
-    this.db.prepare('DELETE FROM remote_cursors WHERE name = ?').run(name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM remote_cursors WHERE name = ?').run(name);
+      this.db.prepare('DELETE FROM remote_progress WHERE name = ?').run(name);
+    })();
   }
 
   // ---- backfill (see BackfillWriter) ----

@@ -232,7 +232,6 @@ test('a sender configured for remote write 2.0 detects that Prometheus 2.42 spea
     sampleAgeLimitMs: 0,
     readLagMs: 0,
     stepMs: 60_000,
-    cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     shards: 1,
     writeRelabel: [],

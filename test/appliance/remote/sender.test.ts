@@ -112,7 +112,6 @@ function senderOptions(db: Tsdb, url: string, clockNow: () => number): SenderOpt
     sampleAgeLimitMs: 0,
     readLagMs: 0,
     stepMs: 60_000,
-    cursorSaveIntervalMs: 0,
     bandwidthLimit: 0,
     shards: 1,
     writeRelabel: [],
@@ -627,6 +626,77 @@ test('a replacement sender (a reload) carries the totals and last error of the o
     assert.match(st.lastError, /HTTP 400: bad labels/);
   } finally {
     rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a step cut short resumes from its shards saved progress: only the batches in flight are sent twice, even with another shard count', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  let db = openTsdb(dir, clock);
+  // Every (series, timestamp) the receiver got, counted; it answers the first 10 requests, then holds the
+  // rest unanswered (their data arrived, but the sender never hears so: the batches in flight at a crash).
+  const seen = new Map<string, number>();
+  let answered = 0;
+  let holding = true;
+  const held: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      for (const x of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series) {
+        const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
+        for (const smp of x.samples) seen.set(`${key}@${smp.t}`, (seen.get(`${key}@${smp.t}`) ?? 0) + 1);
+      }
+      if (holding && answered >= 10) {
+        held.push(res);
+        return;
+      }
+      answered++;
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  try {
+    // 40 series × 30 minutes at 15 s, an hour behind: 10-minute steps of 1,600 samples, 32 batches each.
+    const a = db.appender();
+    const series = Array.from({ length: 40 }, (_, k) => labelsFromRecord({ __name__: 'm', k: String(k) }));
+    for (let i = 0; i < 120; i++) {
+      for (const l of series) a.append(0, l, T0 + i * 15_000, i);
+      a.commit();
+    }
+    const first = sender(db, url, clock.now, { shards: 4, maxSamplesPerSend: 50 });
+    first.start();
+    // Reading stops once a shard has two batches waiting behind a held one: then nothing more arrives.
+    await until(() => held.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = held.length;
+    assert.ok(inFlight <= 4, `at most one request per shard in flight, saw ${inFlight}`);
+    await first.stop();
+    assert.equal(db.loadCursor('central'), null, 'the first step did not finish');
+    assert.ok(db.loadStepProgress('central').length > 0, 'the shards saved their progress');
+    db.close();
+    db = openTsdb(dir, clock);
+    holding = false;
+    for (const res of held) res.destroy();
+    const second = sender(db, url, clock.now, { shards: 3, maxSamplesPerSend: 50 });
+    second.start();
+    await until(() => seen.size === 40 * 120);
+    await until(() => (db.loadCursor('central') ?? 0) >= T0 + 119 * 15_000);
+    await second.stop();
+    const twice = [...seen.values()].filter((n) => n > 1).length;
+    assert.ok([...seen.values()].every((n) => n <= 2));
+    // Only the held batches (at most 50 samples each) go twice; without step progress the 10 acknowledged
+    // batches would go again too.
+    assert.ok(twice <= inFlight * 50, `${twice} samples sent twice, ${inFlight} batches were in flight`);
+    assert.ok(twice > 0, 'the held batches were sent again');
+    assert.deepEqual(db.loadStepProgress('central'), [], 'finished steps leave no progress behind');
+  } finally {
+    server.closeAllConnections();
+    server.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,10 @@
-// The contract of the storage interfaces (Appender, Querier), run against every implementation.
+// The contract of the storage interfaces (Appender, Querier, CursorStore), run against every implementation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelsFromRecord } from '../../../appliance/model/labels.ts';
 import { newMatcher } from '../../../appliance/model/matcher.ts';
 import { STALE_NAN, float64Bits, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
-import type { Appendable, Queryable, Series } from '../../../appliance/storage/interface.ts';
+import type { Appendable, CursorStore, Queryable, Series } from '../../../appliance/storage/interface.ts';
 import { SampleError } from '../../../appliance/storage/interface.ts';
 
 export interface StorageUnderTest {
@@ -169,6 +169,51 @@ export function storageContract(impl: string, make: () => StorageUnderTest): voi
       assert.throws(() => b.append(0, l, 1000, 1), SampleError);
       b.append(0, l, 301_000, 5);
       b.commit();
+    } finally {
+      sut.close();
+    }
+  });
+}
+
+export interface CursorsUnderTest {
+  readonly cursors: CursorStore;
+  /** Simulates a restart (clean or not) and returns the reopened store. */
+  reopen(): CursorStore;
+  close(): void;
+}
+
+export function cursorContract(impl: string, make: () => CursorsUnderTest): void {
+  test(`${impl}: cursors and step progress persist; a saved cursor forgets the progress of the steps it covers`, () => {
+    const sut = make();
+    try {
+      let c = sut.cursors;
+      assert.equal(c.loadCursor('central'), null);
+      assert.deepEqual(c.loadStepProgress('central'), []);
+      c.saveCursor('central', 1000);
+      const labels = labelsFromRecord({ __name__: 'up', job: 'pos', instance: 'till-1' });
+      const step = { from: 1001, end: 5000, shards: 4 };
+      c.saveStepProgress('central', { ...step, shard: 2, labels, t: 3000 });
+      c.saveStepProgress('central', { ...step, shard: 0, labels, t: 2000 });
+      c.saveStepProgress('central', { ...step, shard: 2, labels, t: 4000 }); // replaces shard 2's entry
+      c.saveStepProgress('other', { ...step, shard: 1, labels, t: 1500 });
+      c = sut.reopen();
+      assert.equal(c.loadCursor('central'), 1000);
+      assert.deepEqual(c.loadStepProgress('central'), [
+        { ...step, shard: 0, labels, t: 2000 },
+        { ...step, shard: 2, labels, t: 4000 },
+      ]);
+      // Saving the same cursor again (a stop in the middle of the step) keeps the step's progress.
+      c.saveCursor('central', 1000);
+      assert.equal(c.loadStepProgress('central').length, 2);
+      c.saveCursor('central', 5000);
+      assert.deepEqual(c.loadStepProgress('central'), []);
+      assert.equal(c.loadStepProgress('other').length, 1, 'other destinations keep theirs');
+      c.deleteCursor('other');
+      assert.deepEqual(c.loadStepProgress('other'), []);
+      assert.equal(c.loadCursor('other'), null);
+      c = sut.reopen();
+      assert.equal(c.loadCursor('central'), 5000);
+      assert.deepEqual(c.loadStepProgress('central'), []);
     } finally {
       sut.close();
     }
