@@ -25,7 +25,8 @@ import {
  *   an invalid URL, a header value node refuses). `message` is the receiver's text for 4xx answers.
  * - `retryable`: send the same request again after a backoff. `status` is null when no answer came (network
  *   errors, TLS handshake errors, timeouts, aborts). `retryAfterMs` is the receiver's Retry-After, not capped:
- *   the retry policy decides how much of it to honour.
+ *   the retry policy decides how much of it to honour. `connected` says whether any of the request could have
+ *   reached the wire.
  */
 export type WriteResult =
   | {
@@ -49,6 +50,11 @@ export type WriteResult =
       /** The receiver's text (first 1 KiB, as is) for an HTTP answer; otherwise what went wrong. */
       readonly message: string;
       readonly retryAfterMs: number | null;
+      /**
+       * False when no connection to the receiver was made (refused, unreachable, DNS, connect timeout, TLS
+       * handshake): none of the body went on the wire, so a bandwidth budget need not be charged for it.
+       */
+      readonly connected: boolean;
     };
 
 /**
@@ -218,11 +224,14 @@ export class HttpWriteClient implements WriteClient {
         }
         resolve(result);
       };
+      // Set once a connection (for https: a finished handshake) carried this request's bytes.
+      let connected = false;
       const retryable = (message: string): WriteResult => ({
         kind: 'retryable',
         status: null,
         message,
         retryAfterMs: null,
+        connected,
       });
       const configFailure = (detail: string): WriteResult => ({
         kind: 'failure',
@@ -295,6 +304,10 @@ export class HttpWriteClient implements WriteClient {
           finish(configFailure(e instanceof Error ? e.message : String(e)));
           return;
         }
+        req.on('socket', (socket) => {
+          if (!socket.connecting) connected = true;
+          else socket.once(isHttps ? 'secureConnect' : 'connect', () => (connected = true));
+        });
         const exchange: (typeof exchanges)[number] = { req, res: undefined };
         exchanges.push(exchange);
         let gotResponse = false;
@@ -373,6 +386,7 @@ function classify(
       status,
       message: text,
       retryAfterMs: parseRetryAfter(headers['retry-after']),
+      connected: true,
     };
   }
   if (status === 429 && retryOn429) {
@@ -381,6 +395,7 @@ function classify(
       status,
       message: text,
       retryAfterMs: parseRetryAfter(headers['retry-after']),
+      connected: true,
     };
   }
   if (status >= 300 && status <= 399) {

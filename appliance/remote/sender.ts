@@ -113,6 +113,11 @@ export class ByteRateLimiter {
     this.tokens -= bytes;
     return this.tokens >= 0 ? 0 : (-this.tokens / this.rate) * 1000;
   }
+
+  /** Gives back what a request that never reached the wire was charged (at most a full bucket). */
+  refund(bytes: number): void {
+    this.tokens = Math.min(this.rate, this.tokens + bytes);
+  }
 }
 
 /** What the status page shows about a destination. */
@@ -209,17 +214,15 @@ class SpanReader {
   constructor(querier: Querier, from: number, to: number) {
     this.to = to;
     this.next = from;
-    this.series = querier
-      .select(ALL_SERIES, from, to)
-      .map((series) => ({
-        series,
-        it: null,
-        pending: false,
-        done: false,
-        wire: undefined,
-        shard: 0,
-        shardCount: 0,
-      }));
+    this.series = querier.select(ALL_SERIES, from, to).map((series) => ({
+      series,
+      it: null,
+      pending: false,
+      done: false,
+      wire: undefined,
+      shard: 0,
+      shardCount: 0,
+    }));
   }
 }
 
@@ -716,6 +719,10 @@ export class RemoteSender {
       this.st.requests++;
       const r: WriteResult = await this.o.client.store(body, v2 ? RW2_HEADERS : RW1_HEADERS, signal);
       if (signal.aborted) return false;
+      // The link's budget pays for bytes on the wire, not for attempts that found the receiver unreachable:
+      // otherwise a long outage would leave the first requests after it throttled for nothing.
+      if ((r.kind === 'retryable' && !r.connected) || (r.kind === 'failure' && r.status === 0))
+        this.limiter?.refund(body.length);
       // Remote write 2.0 negotiation: a 415, or a 2xx without the written-count header (a 1.0 receiver that
       // decoded the body as an empty 1.0 request and stored nothing), means "speak 1.0" from now on.
       if (

@@ -320,6 +320,7 @@ describe('HttpWriteClient: HTTP answers that are not 2xx', () => {
         status,
         message: `too old sample (${status})`,
         retryAfterMs: null,
+        connected: true,
       });
     }
   });
@@ -358,7 +359,13 @@ describe('HttpWriteClient: HTTP answers that are not 2xx', () => {
   it('retries 429 only when retryOn429 is set', async (t) => {
     const s = await answering(t, 429, 'slow down', { 'Retry-After': '3' });
     const on = expectKind(await send(newClient(t, s.url, { retryOn429: true })), 'retryable');
-    assert.deepEqual(on, { kind: 'retryable', status: 429, message: 'slow down', retryAfterMs: 3000 });
+    assert.deepEqual(on, {
+      kind: 'retryable',
+      status: 429,
+      message: 'slow down',
+      retryAfterMs: 3000,
+      connected: true,
+    });
     const off = expectKind(await send(newClient(t, s.url, { retryOn429: false })), 'failure');
     assert.deepEqual(off, {
       kind: 'failure',
@@ -484,6 +491,7 @@ describe('HttpWriteClient: network trouble', () => {
     assert.equal(r.status, null);
     assert.equal(r.retryAfterMs, null);
     assert.match(r.message, /timed out after 0\.1s/);
+    assert.equal(r.connected, true, 'the body went on the wire');
     assert.match(r.message, /^Post "http:\/\/127\.0\.0\.1:\d+\/api\/v1\/write": /);
   });
 
@@ -496,6 +504,7 @@ describe('HttpWriteClient: network trouble', () => {
     const r = expectKind(await send(c), 'retryable');
     assert.equal(r.status, null);
     assert.match(r.message, /ECONNREFUSED/);
+    assert.equal(r.connected, false, 'nothing went on the wire');
     assert.match(r.message, new RegExp(`^Post "http://127\\.0\\.0\\.1:${port}/write": `));
     for (const secret of ['robot', 'hunter2', 'tok3n', 'k3y']) assert.ok(!r.message.includes(secret), secret);
   });
@@ -505,6 +514,7 @@ describe('HttpWriteClient: network trouble', () => {
     const r = expectKind(await send(newClient(t, s.url)), 'retryable');
     assert.equal(r.status, null);
     assert.match(r.message, /socket hang up|ECONNRESET/);
+    assert.equal(r.connected, true);
   });
 
   it('returns a garbage answer as retryable', async (t) => {
@@ -528,6 +538,7 @@ describe('HttpWriteClient: network trouble', () => {
       status: null,
       message: 'aborted',
       retryAfterMs: null,
+      connected: false,
     });
     assert.equal(s.received.length, 0);
 
@@ -535,7 +546,13 @@ describe('HttpWriteClient: network trouble', () => {
     const p = send(c, undefined, during.signal);
     while (s.received.length === 0) await new Promise((res) => setImmediate(res));
     during.abort();
-    assert.deepEqual(await p, { kind: 'retryable', status: null, message: 'aborted', retryAfterMs: null });
+    assert.deepEqual(await p, {
+      kind: 'retryable',
+      status: null,
+      message: 'aborted',
+      retryAfterMs: null,
+      connected: true,
+    });
   });
 
   it('ends running stores on close, and refuses later ones', async (t) => {

@@ -8,6 +8,7 @@ import { labelsFromRecord } from '../../../appliance/model/labels.ts';
 import { silentLogger } from '../../../appliance/model/logger.ts';
 import { STALE_NAN, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
 import { compileRelabel, RELABEL_DEFAULTS } from '../../../appliance/model/relabel.ts';
+import type { WriteClient } from '../../../appliance/remote/client.ts';
 import { HttpWriteClient } from '../../../appliance/remote/client.ts';
 import type { SenderOptions } from '../../../appliance/remote/sender.ts';
 import { RemoteSender } from '../../../appliance/remote/sender.ts';
@@ -307,6 +308,57 @@ test('the bandwidth cap holds the wire rate to the limit (virtual time)', async 
     );
   } finally {
     rx.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the bandwidth cap charges bytes on the wire, not attempts that never connected', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  const db = openTsdb(dir, clock);
+  try {
+    fill(db, 60);
+    for (const connected of [false, true]) {
+      // A receiver unreachable for 30 attempts (connected: false), or one that took the bytes and failed.
+      let attempts = 0;
+      let firstSuccessAt: number | null = null;
+      const start = clock.now();
+      const client: WriteClient = {
+        store: () => {
+          if (++attempts <= 30)
+            return Promise.resolve({
+              kind: 'retryable',
+              status: null,
+              message: 'down',
+              retryAfterMs: null,
+              connected,
+            });
+          firstSuccessAt ??= clock.now();
+          return Promise.resolve({ kind: 'success', status: 204, samplesWritten: null });
+        },
+        close: () => {},
+      };
+      const s = sender(db, 'http://127.0.0.1:1/unused', clock.now, {
+        name: `central-${connected}`,
+        client,
+        bandwidthLimit: 500,
+        maxSamplesPerSend: 20,
+        sleep: (ms) => {
+          clock.advance(ms);
+          return new Promise((r) => setImmediate(r));
+        },
+      });
+      s.start();
+      await until(() => firstSuccessAt !== null);
+      await s.stop();
+      const waited = (firstSuccessAt! - start) / 1000;
+      // 30 backoffs of at most 5 ms when nothing was charged; 30 requests' worth of budget (many seconds at
+      // 500 B/s) when every attempt put the bytes on the wire.
+      if (connected) assert.ok(waited > 5, `charged attempts throttle: ${waited} s`);
+      else assert.ok(waited < 1, `unconnected attempts are not charged: waited ${waited} s`);
+    }
+  } finally {
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
