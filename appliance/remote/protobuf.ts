@@ -167,6 +167,13 @@ export class ProtoWriter {
     this.pos += written;
   }
 
+  /** Raw bytes, already encoded (a cached part of a message). */
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
   /** The bytes written so far, as a view over the buffer (no copy). */
   finish(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);

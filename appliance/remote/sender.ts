@@ -19,6 +19,7 @@ import type {
 import type { WriteClient, WriteResult } from './client.ts';
 import type { WireMetadata, WireSeries } from './wire.ts';
 import {
+  encodeLabelsV1,
   encodeWriteRequestV1,
   encodeWriteRequestV2,
   RW1_HEADERS,
@@ -174,7 +175,7 @@ interface SpanSeries {
   pending: boolean;
   done: boolean;
   /** The labels as sent (external labels, then write relabelling); null: dropped; undefined: not computed. */
-  wire: Labels | null | undefined;
+  wire: WireLabels | null | undefined;
   /** The series' shard for `shardCount` shards. */
   shard: number;
   shardCount: number;
@@ -189,6 +190,12 @@ interface Resume {
   readonly end: number;
   readonly shards: number;
   readonly at: ReadonlyMap<number, { readonly labels: Labels; readonly t: number }>;
+}
+
+/** A series' labels as sent, and their remote write 1.0 encoding (see WireSeries.labelsV1). */
+interface WireLabels {
+  readonly labels: Labels;
+  readonly v1: Uint8Array;
 }
 
 /** One request being filled: its series, and the last stored position it covers (for step progress). */
@@ -262,7 +269,7 @@ export class RemoteSender {
   /** The open span readers of the main cursor and of live-first's live cursor. */
   private readonly readers: { main: SpanReader | null; live: SpanReader | null } = { main: null, live: null };
   /** See wireLabels; weak, so series the TSDB forgets are forgotten here too. */
-  private readonly wireCache = new WeakMap<Labels, Labels | null>();
+  private readonly wireCache = new WeakMap<Labels, WireLabels | null>();
   private st: {
     state: SenderStatus['state'];
     lastSuccess: number | null;
@@ -600,7 +607,7 @@ export class RemoteSender {
       if (signal.aborted) break;
       if (s.done) continue;
       s.wire ??= this.wireLabels(s.series.labels);
-      const labels = s.wire;
+      const wire = s.wire;
       const it = (s.it ??= s.series.iterator());
       if (s.shardCount !== shards) {
         s.shard = shards === 1 ? 0 : shardOf(s.series.labels, shards);
@@ -629,7 +636,7 @@ export class RemoteSender {
         if (it.t > end) break;
         s.pending = false;
         // A series that write_relabel_configs drops is still read, so that its iterator keeps pace.
-        if (labels === null || it.t <= skipThrough) continue;
+        if (wire === null || it.t <= skipThrough) continue;
         if (it.t < ageCutoff) {
           dropped++;
           continue;
@@ -645,7 +652,12 @@ export class RemoteSender {
         buf[n++] = it.v;
         const batch = open[shard]!;
         if (batch.samples + n >= limit) {
-          batch.series.push({ labels, timestamps: ts, values: buf.subarray(0, n) });
+          batch.series.push({
+            labels: wire.labels,
+            labelsV1: wire.v1,
+            timestamps: ts,
+            values: buf.subarray(0, n),
+          });
           batch.samples += n;
           batch.last = { labels: s.series.labels, t: it.t };
           dispatch(shard);
@@ -657,9 +669,14 @@ export class RemoteSender {
         }
       }
       if (dropped > 0) this.count('too_old', dropped);
-      if (n > 0 && labels !== null && vs !== null) {
+      if (n > 0 && wire !== null && vs !== null) {
         const batch = open[shard]!;
-        batch.series.push({ labels, timestamps: ts, values: vs.subarray(0, n) });
+        batch.series.push({
+          labels: wire.labels,
+          labelsV1: wire.v1,
+          timestamps: ts,
+          values: vs.subarray(0, n),
+        });
         batch.samples += n;
         batch.last = { labels: s.series.labels, t: ts[n - 1]! };
       }
@@ -674,12 +691,13 @@ export class RemoteSender {
   /**
    * The labels as sent: external labels, then write relabelling (null: dropped). Cached by label-set identity:
    * the TSDB hands out the same label object for a series every time, so caught-up sending, which opens a new
-   * span every few seconds, does not rebuild 50,000 label sets per request.
+   * span every few seconds, does not rebuild and encode 50,000 label sets per request.
    */
-  private wireLabels(labels: Labels): Labels | null {
+  private wireLabels(labels: Labels): WireLabels | null {
     let w = this.wireCache.get(labels);
     if (w === undefined) {
-      w = relabel(this.withExternalLabels(labels), this.o.writeRelabel);
+      const sent = relabel(this.withExternalLabels(labels), this.o.writeRelabel);
+      w = sent === null ? null : { labels: sent, v1: encodeLabelsV1(sent) };
       this.wireCache.set(labels, w);
     }
     return w;

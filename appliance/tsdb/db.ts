@@ -149,6 +149,8 @@ interface MemSeries {
   readonly recent: RecentChunk[];
   /** Newest sealed window holding chunks of the series; series whose data retention removed are forgotten. */
   lastSealedWindow: number;
+  /** Position in label order among all series (see Tsdb.ordered); valid while that order is cached. */
+  rank: number;
 }
 
 const f64 = new Float64Array(1);
@@ -203,6 +205,12 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
   private readonly log: SegmentedLog;
   private readonly logger: Logger;
   private readonly byRef = new Map<number, MemSeries>();
+  /**
+   * Every series in label order, each with its rank, or null after a series came or went. Queries return series
+   * in label order; sorting each result by label comparisons cost remote write, which selects every series every
+   * few seconds, as much CPU as the scrapes. Ranks make that a numeric sort, and selecting everything a filter.
+   */
+  private sortedAll: MemSeries[] | null = null;
   private readonly byKey = new Map<string, MemSeries>();
   private readonly postings = new Map<string, Map<string, number[]>>();
   private nextRef = 1;
@@ -436,10 +444,12 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       logHi: 0,
       recent: [],
       lastSealedWindow: -Infinity,
+      rank: 0,
     };
   }
 
   private addSeries(s: MemSeries): void {
+    this.sortedAll = null;
     this.byRef.set(s.ref, s);
     this.byKey.set(labelsKey(s.labels), s);
     for (const l of s.labels) {
@@ -844,6 +854,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     const gone = new Set<number>();
     for (const s of dead) {
       gone.add(s.ref);
+      this.sortedAll = null;
       this.byRef.delete(s.ref);
       this.byKey.delete(labelsKey(s.labels));
     }
@@ -918,22 +929,42 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       candidates = candidates === null ? refs : intersect(candidates, refs);
       if (candidates.length === 0) return [];
     }
-    if (candidates === null) {
-      // A matcher that rejects the empty string needs the label to be present: union its postings.
-      const m = matchers.find((x) => !x.matches(''));
-      if (m) {
-        const set: number[] = [];
-        for (const [value, refs] of this.postings.get(m.name) ?? []) if (m.matches(value)) set.push(...refs);
-        candidates = set.sort((a, b) => a - b);
-      } else candidates = [...this.byRef.keys()];
-    }
+    const all = this.ordered();
     const out: MemSeries[] = [];
+    if (candidates === null) {
+      // A matcher that rejects the empty string needs the label to be present: union its postings, unless
+      // they cover (nearly) every series anyway, as `__name__=~".+"` does.
+      const m = matchers.find((x) => !x.matches(''));
+      const values = m ? this.postings.get(m.name) : undefined;
+      if (m && values && values.size < all.length / 4) {
+        for (const [value, refs] of values) {
+          if (!m.matches(value)) continue;
+          for (const ref of refs) {
+            const s = this.byRef.get(ref);
+            if (s && matchers.every((x) => x === m || x.matches(labelValue(s.labels, x.name)))) out.push(s);
+          }
+        }
+        return out.sort((a, b) => a.rank - b.rank);
+      }
+      for (const s of all) if (matchers.every((x) => x.matches(labelValue(s.labels, x.name)))) out.push(s);
+      return out;
+    }
     for (const ref of candidates) {
       const s = this.byRef.get(ref);
       if (!s) continue;
       if (matchers.every((m) => m.matches(labelValue(s.labels, m.name)))) out.push(s);
     }
-    return out.sort((a, b) => compareLabels(a.labels, b.labels));
+    return out.sort((a, b) => a.rank - b.rank);
+  }
+
+  /** Every series in label order (see sortedAll). */
+  private ordered(): MemSeries[] {
+    if (this.sortedAll === null) {
+      const all = [...this.byRef.values()].sort((a, b) => compareLabels(a.labels, b.labels));
+      for (let i = 0; i < all.length; i++) all[i]!.rank = i;
+      this.sortedAll = all;
+    }
+    return this.sortedAll;
   }
 
   /** @internal The chunk sources of one series overlapping [mint, maxt], oldest first. */

@@ -7,6 +7,7 @@ import type { Labels } from '../../../appliance/model/labels.ts';
 import { ProtoReader, WireError } from '../../../appliance/remote/protobuf.ts';
 import type { DecodedSeries, WireMetadata, WireSeries } from '../../../appliance/remote/wire.ts';
 import {
+  encodeLabelsV1,
   decodeWriteRequestV1,
   decodeWriteRequestV2,
   encodeWriteRequestV1,
@@ -612,4 +613,30 @@ test('headers', () => {
   assert.equal(RW2_HEADERS['X-Prometheus-Remote-Write-Version'], '2.0.0');
   assert.equal(RW2_HEADERS['Content-Encoding'], 'snappy');
   assert.ok(Object.isFrozen(RW1_HEADERS) && Object.isFrozen(RW2_HEADERS));
+});
+
+test('v1: cached label bytes (labelsV1) encode exactly like the labels themselves, non-ASCII included', () => {
+  const sets: Labels[] = [
+    [
+      { name: '__name__', value: 'pos_sales_total' },
+      { name: 'store', value: 's001' },
+    ],
+    [
+      { name: '__name__', value: 'up' },
+      { name: 'city', value: 'Zürich ☃ 東京' },
+      { name: 'long', value: 'x'.repeat(300) },
+    ],
+  ];
+  const series: WireSeries[] = sets.map((labels, i) => ({
+    labels,
+    timestamps: [1_700_000_000_000 + i, 1_700_000_015_000 + i],
+    values: new Float64Array([i, i + 0.5]),
+  }));
+  const plain = encodeWriteRequestV1(series);
+  const cached = encodeWriteRequestV1(series.map((s) => ({ ...s, labelsV1: encodeLabelsV1(s.labels) })));
+  assert.deepEqual(Buffer.from(cached), Buffer.from(plain));
+  assert.deepEqual(
+    decodeWriteRequestV1(cached).series.map((s) => s.labels),
+    sets.map((l) => l.map((x) => ({ ...x }))),
+  );
 });
