@@ -429,6 +429,7 @@ export class Appliance {
         }),
         storage: this.tsdb,
         cursors: this.tsdb,
+        recent: this.tsdb,
         logger: this.o.logger,
         now: () => this.clock.now(),
         sleep: (ms, signal) => this.clock.sleep(ms, signal),

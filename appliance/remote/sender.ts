@@ -12,6 +12,8 @@ import type {
   CursorStore,
   Querier,
   Queryable,
+  RecentBatch,
+  RecentSamples,
   SampleIterator,
   Series,
   StepProgress,
@@ -32,6 +34,8 @@ export interface SenderOptions {
   readonly name: string;
   readonly client: WriteClient;
   readonly storage: Queryable;
+  /** The storage's memory of recent samples, read instead of querying once caught up; absent: always query. */
+  readonly recent?: RecentSamples;
   readonly cursors: CursorStore;
   readonly logger: Logger;
   readonly now: () => number;
@@ -231,6 +235,13 @@ class SpanReader {
       shardCount: 0,
     }));
   }
+}
+
+/** A copy twice as long. */
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** Resolves on the next turn of the event loop, after pending I/O and timers. */
@@ -469,6 +480,18 @@ export class RemoteSender {
       this.setSlotCursor(slot, limit);
       return limit;
     }
+    // Caught up: the newest seconds come from the storage's memory instead of a query over every series.
+    if (this.o.recent !== undefined && this.resume[slot] === null && limit - start <= CATCH_UP_THRESHOLD_MS) {
+      const end = Math.min(limit, start + this.o.stepMs - 1);
+      const batch = this.o.recent.recentSamples(start - 1, end);
+      if (batch !== null) {
+        this.readers[slot] = null;
+        if (!(await this.sendRecent(batch, start, end, this.cursorKey(slot), signal))) return null;
+        this.setSlotCursor(slot, end);
+        if (batch.t.length > 0) this.persist(slot);
+        return end;
+      }
+    }
     let reader = this.readers[slot];
     if (reader === null || reader.next !== start || start > reader.to) {
       const spanEnd = Math.floor(start / SPAN_MS) * SPAN_MS + SPAN_MS - 1;
@@ -571,14 +594,85 @@ export class RemoteSender {
     resume: Resume | null,
     signal: AbortSignal,
   ): Promise<boolean> {
+    const step = this.stepBatcher(from, end, key, resume?.shards ?? Math.max(1, this.o.shards), signal);
+    let ts: Float64Array = new Float64Array(64);
+    let vs: Float64Array = new Float64Array(64);
+    let visited = 0;
+    for (const s of reader.series) {
+      // Reading is synchronous work; let scrapes run every few hundred series, and let the shards drain.
+      if (++visited % 500 === 0) await yieldToEventLoop();
+      if (signal.aborted) return false;
+      if (s.done) continue;
+      s.wire ??= this.wireLabels(s.series.labels);
+      const it = (s.it ??= s.series.iterator());
+      if (s.shardCount !== step.shards) {
+        s.shard = step.shardOf(s.series.labels);
+        s.shardCount = step.shards;
+      }
+      // Resuming: what this shard delivered before the crash is read past, not sent again.
+      let skipThrough = -Infinity;
+      const at = resume?.at.get(s.shard);
+      if (at !== undefined) {
+        const c = compareLabels(s.series.labels, at.labels);
+        skipThrough = c < 0 ? Infinity : c === 0 ? at.t : -Infinity;
+      }
+      let n = 0;
+      for (;;) {
+        if (!s.pending) {
+          if (!it.next()) {
+            s.done = true;
+            break;
+          }
+          s.pending = true;
+        }
+        if (it.t > end) break;
+        s.pending = false;
+        // A series that write_relabel_configs drops is still read, so that its iterator keeps pace.
+        if (s.wire === null || it.t <= skipThrough) continue;
+        if (n === ts.length) {
+          ts = grow(ts);
+          vs = grow(vs);
+        }
+        ts[n] = it.t;
+        vs[n++] = it.v;
+      }
+      if (n > 0 && !(await step.add(s.shard, s.wire!, s.series.labels, ts, vs, n))) return false;
+    }
+    return step.finish();
+  }
+
+  /**
+   * Sends a step that memory still holds (see RecentSamples): the same order and batches as sendRange, without
+   * a query. A resumed step never comes here (after a restart memory holds nothing older than the restart).
+   */
+  private async sendRecent(batch: RecentBatch, from: number, end: number, key: string, signal: AbortSignal) {
+    const step = this.stepBatcher(from, end, key, Math.max(1, this.o.shards), signal);
+    for (let i = 0; i < batch.series.length; i++) {
+      if (signal.aborted) return false;
+      const labels = batch.series[i]!;
+      const wire = this.wireLabels(labels);
+      if (wire === null) continue;
+      const lo = batch.offsets[i]!;
+      const n = batch.offsets[i + 1]! - lo;
+      const ts = batch.t.subarray(lo, lo + n);
+      const vs = batch.v.subarray(lo, lo + n);
+      if (!(await step.add(step.shardOf(labels), wire, labels, ts, vs, n))) return false;
+    }
+    return step.finish();
+  }
+
+  /**
+   * The requests of one step: series are added in label order, each to its shard; a shard's batch goes out as
+   * soon as it is full, and each shard sends its batches in order, so the samples of a series stay in timestamp
+   * order while shards send in parallel. After each acknowledged batch the shard's place is saved.
+   */
+  private stepBatcher(from: number, end: number, key: string, shards: number, signal: AbortSignal) {
     const limit = this.o.maxSamplesPerSend;
-    const shards = resume?.shards ?? Math.max(1, this.o.shards);
-    // Each series goes to one shard by a hash of its labels, and each shard sends its batches in order, so the
-    // samples of a series stay in timestamp order while shards send in parallel.
     const chains: Promise<boolean>[] = Array.from({ length: shards }, () => Promise.resolve(true));
     const waiting = new Array<number>(shards).fill(0);
     const newBatch = (): OpenBatch => ({ series: [], samples: 0, last: null });
     const open: OpenBatch[] = Array.from({ length: shards }, newBatch);
+    const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
     let outstanding = 0;
     let readingDone = false;
     const dispatch = (shard: number): void => {
@@ -599,93 +693,53 @@ export class RemoteSender {
         return sent;
       });
     };
-    const ageCutoff = this.o.sampleAgeLimitMs > 0 ? this.o.now() - this.o.sampleAgeLimitMs : -Infinity;
-    let visited = 0;
-    for (const s of reader.series) {
-      // Reading is synchronous work; let scrapes run every few hundred series, and let the shards drain.
-      if (++visited % 500 === 0) await yieldToEventLoop();
-      if (signal.aborted) break;
-      if (s.done) continue;
-      s.wire ??= this.wireLabels(s.series.labels);
-      const wire = s.wire;
-      const it = (s.it ??= s.series.iterator());
-      if (s.shardCount !== shards) {
-        s.shard = shards === 1 ? 0 : shardOf(s.series.labels, shards);
-        s.shardCount = shards;
-      }
-      const shard = s.shard;
-      // Resuming: what this shard delivered before the crash is read past, not sent again.
-      let skipThrough = -Infinity;
-      const at = resume?.at.get(shard);
-      if (at !== undefined) {
-        const c = compareLabels(s.series.labels, at.labels);
-        skipThrough = c < 0 ? Infinity : c === 0 ? at.t : -Infinity;
-      }
-      let ts: number[] = [];
-      let vs: Float64Array | null = null;
-      let n = 0;
-      let dropped = 0;
-      for (;;) {
-        if (!s.pending) {
-          if (!it.next()) {
-            s.done = true;
-            break;
-          }
-          s.pending = true;
+    return {
+      shards,
+      shardOf: (labels: Labels): number => (shards === 1 ? 0 : shardOf(labels, shards)),
+      /**
+       * Adds the first `n` samples of `ts`/`vs` (copied) of one series; false when aborted. Waits while the
+       * shard has two full batches waiting (backpressure), so reading never runs far ahead of sending.
+       */
+      add: async (
+        shard: number,
+        wire: WireLabels,
+        stored: Labels,
+        ts: Float64Array,
+        vs: Float64Array,
+        n: number,
+      ): Promise<boolean> => {
+        let i = 0;
+        if (ts[0]! < ageCutoff) {
+          while (i < n && ts[i]! < ageCutoff) i++;
+          this.count('too_old', i);
         }
-        if (it.t > end) break;
-        s.pending = false;
-        // A series that write_relabel_configs drops is still read, so that its iterator keeps pace.
-        if (wire === null || it.t <= skipThrough) continue;
-        if (it.t < ageCutoff) {
-          dropped++;
-          continue;
-        }
-        let buf: Float64Array = vs ?? new Float64Array(16);
-        if (n === buf.length) {
-          const grown = new Float64Array(buf.length * 2);
-          grown.set(buf);
-          buf = grown;
-        }
-        vs = buf;
-        ts.push(it.t);
-        buf[n++] = it.v;
-        const batch = open[shard]!;
-        if (batch.samples + n >= limit) {
+        while (i < n) {
+          const batch = open[shard]!;
+          const take = Math.min(n - i, limit - batch.samples);
           batch.series.push({
             labels: wire.labels,
             labelsV1: wire.v1,
-            timestamps: ts,
-            values: buf.subarray(0, n),
+            timestamps: ts.slice(i, i + take),
+            values: vs.slice(i, i + take),
           });
-          batch.samples += n;
-          batch.last = { labels: s.series.labels, t: it.t };
-          dispatch(shard);
-          ts = [];
-          vs = null;
-          n = 0;
-          // Backpressure: a shard with two batches waiting is drained before reading on.
-          if (waiting[shard]! >= 2 && !(await chains[shard]!)) return false;
+          batch.samples += take;
+          i += take;
+          batch.last = { labels: stored, t: ts[i - 1]! };
+          if (batch.samples >= limit) {
+            dispatch(shard);
+            if (waiting[shard]! >= 2 && !(await chains[shard]!)) return false;
+          }
         }
-      }
-      if (dropped > 0) this.count('too_old', dropped);
-      if (n > 0 && wire !== null && vs !== null) {
-        const batch = open[shard]!;
-        batch.series.push({
-          labels: wire.labels,
-          labelsV1: wire.v1,
-          timestamps: ts,
-          values: vs.subarray(0, n),
-        });
-        batch.samples += n;
-        batch.last = { labels: s.series.labels, t: ts[n - 1]! };
-      }
-    }
-    if (signal.aborted) return false;
-    readingDone = true;
-    for (let i = 0; i < shards; i++) dispatch(i);
-    const results = await Promise.all(chains);
-    return results.every(Boolean) && !signal.aborted;
+        return !signal.aborted;
+      },
+      finish: async (): Promise<boolean> => {
+        if (signal.aborted) return false;
+        readingDone = true;
+        for (let i = 0; i < shards; i++) dispatch(i);
+        const results = await Promise.all(chains);
+        return results.every(Boolean) && !signal.aborted;
+      },
+    };
   }
 
   /**

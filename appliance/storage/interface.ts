@@ -70,6 +70,27 @@ export interface Queryable {
   querier(): Querier;
 }
 
+/** Samples of several series: series `i` holds `t` and `v` from `offsets[i]` to `offsets[i + 1]`. */
+export interface RecentBatch {
+  readonly series: readonly Labels[];
+  readonly offsets: readonly number[];
+  readonly t: Float64Array;
+  /** A Float64Array, so that staleness markers keep their bits. */
+  readonly v: Float64Array;
+}
+
+/**
+ * The samples committed in the last minutes, from memory: remote write reads them once it has caught up
+ * instead of querying every series every few seconds.
+ *
+ * Contract: `recentSamples(from, to)` returns exactly what `select` over every series would return for the
+ * range (from, to] (series in label order, the same label objects, samples in timestamp order, staleness
+ * markers bit-exact), or null when it cannot vouch for that (the range starts before what memory covers).
+ */
+export interface RecentSamples {
+  recentSamples(from: number, to: number): RecentBatch | null;
+}
+
 /**
  * Where one shard of a remote-write destination got to inside a step it had not finished (see
  * remote/sender.ts): the shard, which sends the step's series in label order, delivered every series of its

@@ -21,12 +21,15 @@ import type {
   Querier,
   Queryable,
   SampleIterator,
+  RecentBatch,
+  RecentSamples,
   Series,
   SeriesRef,
   StepProgress,
 } from '../storage/interface.ts';
 import { SampleError, StorageError } from '../storage/interface.ts';
 import type { XorDecodeState } from './chunkenc.ts';
+import { RecentRing } from './recent.ts';
 import { XorChunkEncoder, XorChunkIterator } from './chunkenc.ts';
 import type { LogValueState, RecordValueState, SegmentInfo } from './headlog.ts';
 import {
@@ -57,6 +60,13 @@ export const LOG_TRUNCATE_INTERVAL_MS = 60 * 1000;
 export const MAINTENANCE_INTERVAL_MS = 10 * 1000;
 
 const SCHEMA_VERSION = 1;
+/**
+ * How far back the recent-samples ring reaches: a caught-up remote-write sender reads a few seconds behind
+ * its read lag (the longest scrape timeout), so 90 s leaves room for a slow request or two.
+ */
+const RECENT_SPAN_MS = 90 * 1000;
+/** At most this many samples (20 bytes each) in the ring; a busier store falls back to queries sooner. */
+const RECENT_MAX_ENTRIES = 1 << 20;
 
 export interface TsdbOptions {
   /** The data directory; it holds storewatch.db and the head log directory. */
@@ -198,7 +208,7 @@ function isDiskFull(err: unknown): boolean {
 }
 
 /** The SQLite TSDB. Open it with {@link Tsdb.open}; run {@link Tsdb.start} for background maintenance. */
-export class Tsdb implements Appendable, Queryable, CursorStore {
+export class Tsdb implements Appendable, Queryable, CursorStore, RecentSamples {
   readonly dir: string;
   private readonly opts: TsdbOptions;
   private readonly db: BetterSqlite3.Database;
@@ -211,6 +221,8 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
    * few seconds, as much CPU as the scrapes. Ranks make that a numeric sort, and selecting everything a filter.
    */
   private sortedAll: MemSeries[] | null = null;
+  /** The samples committed in the last minutes (see recentSamples); null while loading and when read-only. */
+  private recent: RecentRing | null = null;
   private readonly byKey = new Map<string, MemSeries>();
   private readonly postings = new Map<string, Map<string, number[]>>();
   private nextRef = 1;
@@ -383,6 +395,8 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
     }
     this.replayLog();
     if (this.opts.readOnly) return;
+    // From here on every commit passes through the ring; what was stored before is at or before newestT.
+    this.recent = new RecentRing(this.newestT, RECENT_SPAN_MS, RECENT_MAX_ENTRIES);
     this.log.openNew();
     this.logEpoch++;
     this.lastFlush = this.opts.now();
@@ -582,6 +596,7 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
         f64[0] = v;
         this.applySample(s, ts[i]!, v, u32[0]!, u32[1]!);
       }
+      this.recent?.push(refs, ts, values, n, this.opts.now());
       this.counters.samplesAppended += n;
       this.counters.commits++;
       this.ingestionError = '';
@@ -955,6 +970,49 @@ export class Tsdb implements Appendable, Queryable, CursorStore {
       if (matchers.every((m) => m.matches(labelValue(s.labels, m.name)))) out.push(s);
     }
     return out.sort((a, b) => a.rank - b.rank);
+  }
+
+  /**
+   * The samples committed with from < t <= to, straight from memory, grouped by series in label order, each
+   * series' samples in timestamp order: what select over every series would return, for a range near now.
+   * Null when memory may not hold all of them (the range starts too far back, or before this start).
+   */
+  recentSamples(from: number, to: number): RecentBatch | null {
+    const ring = this.recent;
+    if (ring === null || from < ring.coveredAfter()) return null;
+    const e = ring.read(from, to);
+    const all = this.ordered();
+    // Counting sort by series rank: stable, so each series keeps commit order, which is timestamp order.
+    const counts = new Uint32Array(all.length + 1);
+    const rank = new Int32Array(e.count);
+    for (let i = 0; i < e.count; i++) {
+      const s = this.byRef.get(e.refs[i]!);
+      // A series created after the ranks were taken cannot be in the ring yet; one forgotten since is skipped.
+      rank[i] = s === undefined || all[s.rank] !== s ? -1 : s.rank;
+      if (rank[i]! >= 0) counts[rank[i]! + 1]!++;
+    }
+    for (let r = 0; r < all.length; r++) counts[r + 1]! += counts[r]!;
+    const kept = counts[all.length]!;
+    const t = new Float64Array(kept);
+    const v = new Float64Array(kept);
+    const at = counts.slice(0, all.length);
+    for (let i = 0; i < e.count; i++) {
+      const r = rank[i]!;
+      if (r < 0) continue;
+      const k = at[r]!++;
+      t[k] = e.t[i]!;
+      v[k] = e.v[i]!;
+    }
+    const series: Labels[] = [];
+    const offsets: number[] = [];
+    for (let r = 0; r < all.length; r++) {
+      if (counts[r + 1]! > counts[r]!) {
+        series.push(all[r]!.labels);
+        offsets.push(counts[r]!);
+      }
+    }
+    offsets.push(kept);
+    return { series, offsets, t, v };
   }
 
   /** Every series in label order (see sortedAll). */

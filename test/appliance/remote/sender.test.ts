@@ -753,3 +753,84 @@ test('a step cut short resumes from its shards saved progress: only the batches 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('caught up, steps come from the storage memory; a step cut short there resumes through a query, only the batches in flight twice', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0);
+  let db = openTsdb(dir, clock);
+  const seen = new Map<string, number[]>();
+  let answered = 0;
+  let holding = true;
+  const held: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      for (const x of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series) {
+        const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
+        seen.set(key, [...(seen.get(key) ?? []), ...x.samples.map((s) => s.t)]);
+      }
+      if (holding && answered >= 6) {
+        held.push(res);
+        return;
+      }
+      answered++;
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  try {
+    const series = Array.from({ length: 40 }, (_, k) => labelsFromRecord({ __name__: 'm', k: String(k) }));
+    const a = db.appender();
+    for (let i = 0; i < 5; i++) {
+      for (const l of series) a.append(0, l, T0 + i * 1000, i === 4 && l === series[7] ? STALE_NAN : i);
+      a.commit();
+      clock.advance(1000);
+    }
+    let fromMemory = 0;
+    const first = sender(db, url, clock.now, {
+      shards: 2,
+      maxSamplesPerSend: 10,
+      recent: {
+        recentSamples: (from, to) => {
+          const b = db.recentSamples(from, to);
+          if (b !== null && b.t.length > 0) fromMemory++;
+          return b;
+        },
+      },
+    });
+    first.start();
+    await until(() => held.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = held.length;
+    await first.stop();
+    assert.equal(fromMemory, 1, 'the step was read from memory');
+    assert.ok(db.loadStepProgress('central').length > 0, 'its shards saved their progress');
+    db.close();
+    db = openTsdb(dir, clock);
+    holding = false;
+    for (const res of held) res.destroy();
+    const second = sender(db, url, clock.now, { shards: 2, maxSamplesPerSend: 10, recent: db });
+    second.start();
+    await until(() => [...seen.values()].reduce((n, ts) => n + new Set(ts).size, 0) === 200);
+    await second.stop();
+    let twice = 0;
+    for (const [key, ts] of seen) {
+      const unique = [...new Set(ts)];
+      assert.deepEqual(
+        unique,
+        [0, 1, 2, 3, 4].map((i) => T0 + i * 1000),
+        `${key}: all, in order`,
+      );
+      twice += ts.length - unique.length;
+    }
+    assert.ok(twice <= inFlight * 10, `${twice} samples sent twice, ${inFlight} batches were in flight`);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

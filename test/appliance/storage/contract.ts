@@ -1,10 +1,16 @@
-// The contract of the storage interfaces (Appender, Querier, CursorStore), run against every implementation.
+// The contract of the storage interfaces (Appender, Querier, CursorStore, RecentSamples), run against every implementation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { labelsFromRecord } from '../../../appliance/model/labels.ts';
 import { newMatcher } from '../../../appliance/model/matcher.ts';
 import { STALE_NAN, float64Bits, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
-import type { Appendable, CursorStore, Queryable, Series } from '../../../appliance/storage/interface.ts';
+import type {
+  Appendable,
+  CursorStore,
+  Queryable,
+  RecentSamples,
+  Series,
+} from '../../../appliance/storage/interface.ts';
 import { SampleError } from '../../../appliance/storage/interface.ts';
 
 export interface StorageUnderTest {
@@ -214,6 +220,87 @@ export function cursorContract(impl: string, make: () => CursorsUnderTest): void
       c = sut.reopen();
       assert.equal(c.loadCursor('central'), 5000);
       assert.deepEqual(c.loadStepProgress('central'), []);
+    } finally {
+      sut.close();
+    }
+  });
+}
+
+export interface RecentUnderTest {
+  readonly storage: Appendable & Queryable & RecentSamples;
+  /** Moves the storage's clock. */
+  advance(ms: number): void;
+  /** Simulates a restart and returns the reopened storage. */
+  reopen(): Appendable & Queryable & RecentSamples;
+  close(): void;
+}
+
+export function recentContract(impl: string, make: (start: number) => RecentUnderTest): void {
+  test(`${impl}: recent samples are exactly what select returns for the range, or null`, () => {
+    const T0 = Date.UTC(2026, 10, 25, 12);
+    const sut = make(T0);
+    let storage = sut.storage;
+    const all = [newMatcher('=~', '__name__', '.+')];
+    const viaSelect = (from: number, to: number) =>
+      storage
+        .querier()
+        .select(all, from + 1, to)
+        .map((s) => ({ labels: s.labels, samples: collect(s) }));
+    const viaRecent = (from: number, to: number) => {
+      const b = storage.recentSamples(from, to);
+      if (b === null) return null;
+      return b.series.map((labels, i) => {
+        const samples: { t: number; bits: bigint }[] = [];
+        for (let k = b.offsets[i]!; k < b.offsets[i + 1]!; k++)
+          samples.push({ t: b.t[k]!, bits: float64Bits(b.v[k]!) });
+        return { labels, samples };
+      });
+    };
+    try {
+      const a = storage.appender();
+      // Series come and go; one ends with a staleness marker; labels arrive in no particular order.
+      for (let i = 0; i < 30; i++) {
+        for (let k = 19; k >= 0; k--) {
+          if (k >= 15 && i < 10) continue; // these appear later
+          if (k === 3 && i > 20) continue; // this one ends
+          const l = labelsFromRecord({ __name__: k % 2 ? 'b_metric' : 'a_metric', k: String(k) });
+          a.append(0, l, T0 + i * 1000, k === 3 && i === 20 ? STALE_NAN : i * 100 + k);
+        }
+        a.commit();
+        sut.advance(1000);
+      }
+      for (const [from, to] of [
+        [T0 - 1, T0 + 29_000],
+        [T0 + 4_500, T0 + 12_000],
+        [T0 + 19_500, T0 + 20_000],
+        [T0 + 29_000, T0 + 40_000],
+      ] as const) {
+        const got = viaRecent(from, to);
+        assert.ok(got !== null, `memory covers (${from - T0}, ${to - T0}]`);
+        const want = viaSelect(from, to);
+        assert.deepEqual(got, want, `(${from - T0}, ${to - T0}]`);
+        got.forEach((g, i) => assert.equal(g.labels, want[i]!.labels, 'the same label objects'));
+      }
+      const stale = viaRecent(T0 + 19_000, T0 + 20_000)!.find((s) => s.labels.some((l) => l.value === '3'));
+      assert.equal(stale?.samples[0]?.bits, STALE_NAN_BITS);
+
+      // After a restart memory holds only what came since: older ranges are not vouched for.
+      storage = sut.reopen();
+      assert.equal(storage.recentSamples(T0 + 10_000, T0 + 40_000), null);
+      const b = storage.appender();
+      b.append(0, labelsFromRecord({ __name__: 'a_metric', k: '0' }), T0 + 31_000, 7);
+      b.commit();
+      assert.deepEqual(viaRecent(T0 + 29_000, T0 + 40_000), viaSelect(T0 + 29_000, T0 + 40_000));
+      // Long after, the start of the range has left memory.
+      sut.advance(10 * 60_000);
+      const c = storage.appender();
+      c.append(0, labelsFromRecord({ __name__: 'a_metric', k: '0' }), T0 + 11 * 60_000, 8);
+      c.commit();
+      assert.equal(storage.recentSamples(T0 + 29_000, T0 + 12 * 60_000), null);
+      assert.deepEqual(
+        viaRecent(T0 + 10 * 60_000, T0 + 12 * 60_000),
+        viaSelect(T0 + 10 * 60_000, T0 + 12 * 60_000),
+      );
     } finally {
       sut.close();
     }

@@ -7,7 +7,7 @@ import { newMatcher } from '../../../appliance/model/matcher.ts';
 import { float64Bits, STALE_NAN, STALE_NAN_BITS } from '../../../appliance/model/sample.ts';
 import type { Tsdb } from '../../../appliance/tsdb/db.ts';
 import { CHUNK_MAX_SAMPLES, WINDOW_MS } from '../../../appliance/tsdb/db.ts';
-import { cursorContract, storageContract } from '../storage/contract.ts';
+import { cursorContract, recentContract, storageContract } from '../storage/contract.ts';
 import { fakeClock, openTsdb, tempDir } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 0, 0, 0);
@@ -44,6 +44,30 @@ for (const restart of ['clean', 'crash'] as const) {
       get cursors() {
         return db;
       },
+      reopen() {
+        if (restart === 'clean') db.close();
+        else db.abandonForTest();
+        db = openTsdb(dir, clock);
+        return db;
+      },
+      close() {
+        db.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  });
+}
+
+for (const restart of ['clean', 'crash'] as const) {
+  recentContract(`tsdb (${restart} restart)`, (start) => {
+    const dir = tempDir();
+    const clock = fakeClock(start);
+    let db: Tsdb = openTsdb(dir, clock);
+    return {
+      get storage() {
+        return db;
+      },
+      advance: (ms) => clock.advance(ms),
       reopen() {
         if (restart === 'clean') db.close();
         else db.abandonForTest();
