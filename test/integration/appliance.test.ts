@@ -16,13 +16,11 @@ import type { NodeExporter, ProcessHandle, TempDir } from './peers.ts';
 import {
   freePort,
   promtoolCheckMetrics,
-  spawnProcess,
+  spawnStorewatch,
   startNodeExporter,
   tempDir,
   waitFor,
 } from './peers.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 interface ApiTarget {
   labels: Record<string, string>;
@@ -85,20 +83,11 @@ before(async () => {
   });
   fs.writeFileSync(path.join(dir.path, 'storewatch.yml'), config());
   port = await freePort();
-  app = spawnProcess(
-    process.execPath,
-    [
-      path.join(ROOT, 'appliance', 'cli.ts'),
-      'run',
-      '--config',
-      path.join(dir.path, 'storewatch.yml'),
-      '--web.listen-address',
-      `127.0.0.1:${port}`,
-      '--storage.path',
-      path.join(dir.path, 'data'),
-    ],
-    { cwd: dir.path },
-  );
+  app = spawnStorewatch({
+    config: path.join(dir.path, 'storewatch.yml'),
+    port,
+    storage: path.join(dir.path, 'data'),
+  });
 });
 
 after(async () => {

@@ -179,6 +179,27 @@ export function spawnProcess(
   };
 }
 
+/**
+ * Starts the appliance from source, `storewatch run`, with a config file, a loopback port and a data directory;
+ * its working directory is the config file's.
+ */
+export function spawnStorewatch(o: { config: string; port: number; storage: string }): ProcessHandle {
+  return spawnProcess(
+    process.execPath,
+    [
+      path.resolve(import.meta.dirname, '..', '..', 'appliance', 'cli.ts'),
+      'run',
+      '--config',
+      o.config,
+      '--web.listen-address',
+      `127.0.0.1:${o.port}`,
+      '--storage.path',
+      o.storage,
+    ],
+    { cwd: path.dirname(o.config) },
+  );
+}
+
 /** A prometheus-node-exporter listening on 127.0.0.1. */
 export interface NodeExporter {
   /** Base URL, e.g. http://127.0.0.1:40123 (metrics are at `${url}/metrics`). */

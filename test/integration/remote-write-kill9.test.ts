@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeWriteRequestV1, snappyDecompress } from '../../appliance/remote/wire.ts';
 import type { ProcessHandle, TempDir } from './peers.ts';
-import { freePort, spawnProcess, tempDir, waitFor } from './peers.ts';
+import { freePort, spawnStorewatch, tempDir, waitFor } from './peers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const SERIES = 100;
@@ -28,20 +28,11 @@ let requests = 0;
 let onRequest: (n: number) => 'answer' | 'hold' = () => 'answer';
 
 function startStorewatch(port: number): ProcessHandle {
-  return spawnProcess(
-    process.execPath,
-    [
-      path.join(ROOT, 'appliance', 'cli.ts'),
-      'run',
-      '--config',
-      path.join(dir.path, 'storewatch.yml'),
-      '--web.listen-address',
-      `127.0.0.1:${port}`,
-      '--storage.path',
-      path.join(dir.path, 'data'),
-    ],
-    { cwd: dir.path },
-  );
+  return spawnStorewatch({
+    config: path.join(dir.path, 'storewatch.yml'),
+    port,
+    storage: path.join(dir.path, 'data'),
+  });
 }
 
 before(async () => {

@@ -24,9 +24,16 @@ import { newMatcher } from '../../appliance/model/matcher.ts';
 import { isStaleNaN } from '../../appliance/model/sample.ts';
 import { Tsdb } from '../../appliance/tsdb/db.ts';
 import type { NodeExporter, ProcessHandle, TempDir } from './peers.ts';
-import { freePort, requireBinary, spawnProcess, startNodeExporter, tempDir, waitFor } from './peers.ts';
+import {
+  freePort,
+  requireBinary,
+  spawnProcess,
+  spawnStorewatch,
+  startNodeExporter,
+  tempDir,
+  waitFor,
+} from './peers.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const DESTINATION = 'vm';
 
 let exporter: NodeExporter;
@@ -52,20 +59,11 @@ function startVictoriaMetrics(): ProcessHandle {
 }
 
 function startStorewatch(): ProcessHandle {
-  return spawnProcess(
-    process.execPath,
-    [
-      path.join(ROOT, 'appliance', 'cli.ts'),
-      'run',
-      '--config',
-      path.join(dir.path, 'storewatch.yml'),
-      '--web.listen-address',
-      `127.0.0.1:${swPort}`,
-      '--storage.path',
-      path.join(dir.path, 'sw-data'),
-    ],
-    { cwd: dir.path },
-  );
+  return spawnStorewatch({
+    config: path.join(dir.path, 'storewatch.yml'),
+    port: swPort,
+    storage: path.join(dir.path, 'sw-data'),
+  });
 }
 
 async function vmReady(): Promise<boolean> {

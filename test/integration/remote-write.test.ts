@@ -14,9 +14,15 @@ import { newMatcher } from '../../appliance/model/matcher.ts';
 import { isStaleNaN } from '../../appliance/model/sample.ts';
 import { Tsdb } from '../../appliance/tsdb/db.ts';
 import type { NodeExporter, ProcessHandle, TempDir } from './peers.ts';
-import { freePort, requireBinary, spawnProcess, startNodeExporter, tempDir, waitFor } from './peers.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+import {
+  freePort,
+  requireBinary,
+  spawnProcess,
+  spawnStorewatch,
+  startNodeExporter,
+  tempDir,
+  waitFor,
+} from './peers.ts';
 
 let exporter: NodeExporter;
 let dir: TempDir;
@@ -37,20 +43,11 @@ function startPrometheus(): ProcessHandle {
 }
 
 function startStorewatch(): ProcessHandle {
-  return spawnProcess(
-    process.execPath,
-    [
-      path.join(ROOT, 'appliance', 'cli.ts'),
-      'run',
-      '--config',
-      path.join(dir.path, 'storewatch.yml'),
-      '--web.listen-address',
-      `127.0.0.1:${swPort}`,
-      '--storage.path',
-      path.join(dir.path, 'sw-data'),
-    ],
-    { cwd: dir.path },
-  );
+  return spawnStorewatch({
+    config: path.join(dir.path, 'storewatch.yml'),
+    port: swPort,
+    storage: path.join(dir.path, 'sw-data'),
+  });
 }
 
 async function promQuery(

@@ -683,35 +683,69 @@ test('a replacement sender (a reload) carries the totals and last error of the o
   }
 });
 
-test('a step cut short resumes from its shards saved progress: only the batches in flight are sent twice, even with another shard count', async () => {
-  const dir = tempDir();
-  const clock = fakeClock(T0 + 3600_000);
-  let db = openTsdb(dir, clock);
-  // Every (series, timestamp) the receiver got, counted; it answers the first 10 requests, then holds the
-  // rest unanswered (their data arrived, but the sender never hears so: the batches in flight at a crash).
-  const seen = new Map<string, number>();
-  let answered = 0;
-  let holding = true;
+function started(s: RemoteSender): RemoteSender {
+  s.start();
+  return s;
+}
+
+/**
+ * A receiver that answers the first `answered` requests and holds every later one unanswered: their data
+ * arrived, but the sender never hears so, as with the batches in flight when a process dies. `arrivals` has
+ * every timestamp per series, in arrival order, repeats included.
+ */
+async function holdingReceiver(answered: number) {
+  const arrivals = new Map<string, number[]>();
   const held: http.ServerResponse[] = [];
+  let holding = true;
+  let n = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       for (const x of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series) {
         const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
-        for (const smp of x.samples) seen.set(`${key}@${smp.t}`, (seen.get(`${key}@${smp.t}`) ?? 0) + 1);
+        arrivals.set(key, [...(arrivals.get(key) ?? []), ...x.samples.map((smp) => smp.t)]);
       }
-      if (holding && answered >= 10) {
+      if (holding && n >= answered) {
         held.push(res);
         return;
       }
-      answered++;
+      n++;
       res.writeHead(204);
       res.end();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`,
+    arrivals,
+    /** Samples received, each (series, timestamp) once. */
+    unique: () => [...arrivals.values()].reduce((k, ts) => k + new Set(ts).size, 0),
+    /** Samples received more than once. */
+    twice: () => [...arrivals.values()].reduce((k, ts) => k + ts.length - new Set(ts).size, 0),
+    /** Waits until requests are held and nothing more arrives, stops `s` (the crash), returns how many were held. */
+    async crash(s: RemoteSender): Promise<number> {
+      // Reading stops once a shard has two batches waiting behind a held one.
+      await until(() => held.length > 0);
+      await new Promise((r) => setTimeout(r, 300));
+      const inFlight = held.length;
+      await s.stop();
+      holding = false;
+      for (const res of held) res.destroy();
+      return inFlight;
+    },
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+test('a step cut short resumes from its shards saved progress: only the batches in flight are sent twice, even with another shard count', async () => {
+  const dir = tempDir();
+  const clock = fakeClock(T0 + 3600_000);
+  let db = openTsdb(dir, clock);
+  const rx = await holdingReceiver(10);
   try {
     // 40 series × 30 minutes at 15 s, an hour behind: 10-minute steps of 1,600 samples, 32 batches each.
     const a = db.appender();
@@ -720,35 +754,32 @@ test('a step cut short resumes from its shards saved progress: only the batches 
       for (const l of series) a.append(0, l, T0 + i * 15_000, i);
       a.commit();
     }
-    const first = sender(db, url, clock.now, { shards: 4, maxSamplesPerSend: 50 });
-    first.start();
-    // Reading stops once a shard has two batches waiting behind a held one: then nothing more arrives.
-    await until(() => held.length > 0);
-    await new Promise((r) => setTimeout(r, 300));
-    const inFlight = held.length;
+    const inFlight = await rx.crash(
+      started(sender(db, rx.url, clock.now, { shards: 4, maxSamplesPerSend: 50 })),
+    );
     assert.ok(inFlight <= 4, `at most one request per shard in flight, saw ${inFlight}`);
-    await first.stop();
     assert.equal(db.loadCursor('central'), null, 'the first step did not finish');
     assert.ok(db.loadStepProgress('central').length > 0, 'the shards saved their progress');
     db.close();
     db = openTsdb(dir, clock);
-    holding = false;
-    for (const res of held) res.destroy();
-    const second = sender(db, url, clock.now, { shards: 3, maxSamplesPerSend: 50 });
+    const second = sender(db, rx.url, clock.now, { shards: 3, maxSamplesPerSend: 50 });
     second.start();
-    await until(() => seen.size === 40 * 120);
+    await until(() => rx.unique() === 40 * 120);
     await until(() => (db.loadCursor('central') ?? 0) >= T0 + 119 * 15_000);
     await second.stop();
-    const twice = [...seen.values()].filter((n) => n > 1).length;
-    assert.ok([...seen.values()].every((n) => n <= 2));
     // Only the held batches (at most 50 samples each) go twice; without step progress the 10 acknowledged
     // batches would go again too.
+    const twice = rx.twice();
     assert.ok(twice <= inFlight * 50, `${twice} samples sent twice, ${inFlight} batches were in flight`);
     assert.ok(twice > 0, 'the held batches were sent again');
+    for (const [key, ts] of rx.arrivals) {
+      const counts = new Map<number, number>();
+      for (const t of ts) counts.set(t, (counts.get(t) ?? 0) + 1);
+      assert.ok(Math.max(...counts.values()) <= 2, `${key}: nothing sent more than twice`);
+    }
     assert.deepEqual(db.loadStepProgress('central'), [], 'finished steps leave no progress behind');
   } finally {
-    server.closeAllConnections();
-    server.close();
+    rx.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -758,29 +789,7 @@ test('caught up, steps come from the storage memory; a step cut short there resu
   const dir = tempDir();
   const clock = fakeClock(T0);
   let db = openTsdb(dir, clock);
-  const seen = new Map<string, number[]>();
-  let answered = 0;
-  let holding = true;
-  const held: http.ServerResponse[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      for (const x of decodeWriteRequestV1(snappyDecompress(Buffer.concat(chunks), 1 << 24)).series) {
-        const key = x.labels.map((l) => `${l.name}=${l.value}`).join(',');
-        seen.set(key, [...(seen.get(key) ?? []), ...x.samples.map((s) => s.t)]);
-      }
-      if (holding && answered >= 6) {
-        held.push(res);
-        return;
-      }
-      answered++;
-      res.writeHead(204);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`;
+  const rx = await holdingReceiver(6);
   try {
     const series = Array.from({ length: 40 }, (_, k) => labelsFromRecord({ __name__: 'm', k: String(k) }));
     const a = db.appender();
@@ -790,7 +799,7 @@ test('caught up, steps come from the storage memory; a step cut short there resu
       clock.advance(1000);
     }
     let fromMemory = 0;
-    const first = sender(db, url, clock.now, {
+    const first = sender(db, rx.url, clock.now, {
       shards: 2,
       maxSamplesPerSend: 10,
       recent: {
@@ -801,35 +810,26 @@ test('caught up, steps come from the storage memory; a step cut short there resu
         },
       },
     });
-    first.start();
-    await until(() => held.length > 0);
-    await new Promise((r) => setTimeout(r, 300));
-    const inFlight = held.length;
-    await first.stop();
+    const inFlight = await rx.crash(started(first));
     assert.equal(fromMemory, 1, 'the step was read from memory');
     assert.ok(db.loadStepProgress('central').length > 0, 'its shards saved their progress');
     db.close();
     db = openTsdb(dir, clock);
-    holding = false;
-    for (const res of held) res.destroy();
-    const second = sender(db, url, clock.now, { shards: 2, maxSamplesPerSend: 10, recent: db });
+    const second = sender(db, rx.url, clock.now, { shards: 2, maxSamplesPerSend: 10, recent: db });
     second.start();
-    await until(() => [...seen.values()].reduce((n, ts) => n + new Set(ts).size, 0) === 200);
+    await until(() => rx.unique() === 200);
     await second.stop();
-    let twice = 0;
-    for (const [key, ts] of seen) {
-      const unique = [...new Set(ts)];
+    for (const [key, ts] of rx.arrivals) {
       assert.deepEqual(
-        unique,
+        [...new Set(ts)],
         [0, 1, 2, 3, 4].map((i) => T0 + i * 1000),
         `${key}: all, in order`,
       );
-      twice += ts.length - unique.length;
     }
+    const twice = rx.twice();
     assert.ok(twice <= inFlight * 10, `${twice} samples sent twice, ${inFlight} batches were in flight`);
   } finally {
-    server.closeAllConnections();
-    server.close();
+    rx.close();
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,74 +12,36 @@ import { fakeClock, openTsdb, tempDir } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 25, 0, 0, 0);
 
-for (const restart of ['clean', 'crash'] as const) {
-  storageContract(`tsdb (${restart} restart)`, () => {
-    const dir = tempDir();
-    const clock = fakeClock(T0);
-    let db: Tsdb = openTsdb(dir, clock);
-    return {
-      get storage() {
-        return db;
-      },
-      reopen() {
-        if (restart === 'clean') db.close();
-        else db.abandonForTest();
-        db = openTsdb(dir, clock);
-        return db;
-      },
-      close() {
-        db.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+/** A TSDB in a fresh directory, restarted cleanly or after a simulated crash: what every contract suite needs. */
+function underTest(restart: 'clean' | 'crash', start = T0) {
+  const dir = tempDir();
+  const clock = fakeClock(start);
+  let db: Tsdb = openTsdb(dir, clock);
+  return {
+    get storage(): Tsdb {
+      return db;
+    },
+    get cursors(): Tsdb {
+      return db;
+    },
+    advance: (ms: number): void => clock.advance(ms),
+    reopen(): Tsdb {
+      if (restart === 'clean') db.close();
+      else db.abandonForTest();
+      db = openTsdb(dir, clock);
+      return db;
+    },
+    close(): void {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 for (const restart of ['clean', 'crash'] as const) {
-  cursorContract(`tsdb (${restart} restart)`, () => {
-    const dir = tempDir();
-    const clock = fakeClock(T0);
-    let db: Tsdb = openTsdb(dir, clock);
-    return {
-      get cursors() {
-        return db;
-      },
-      reopen() {
-        if (restart === 'clean') db.close();
-        else db.abandonForTest();
-        db = openTsdb(dir, clock);
-        return db;
-      },
-      close() {
-        db.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
-}
-
-for (const restart of ['clean', 'crash'] as const) {
-  recentContract(`tsdb (${restart} restart)`, (start) => {
-    const dir = tempDir();
-    const clock = fakeClock(start);
-    let db: Tsdb = openTsdb(dir, clock);
-    return {
-      get storage() {
-        return db;
-      },
-      advance: (ms) => clock.advance(ms),
-      reopen() {
-        if (restart === 'clean') db.close();
-        else db.abandonForTest();
-        db = openTsdb(dir, clock);
-        return db;
-      },
-      close() {
-        db.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  });
+  storageContract(`tsdb (${restart} restart)`, () => underTest(restart));
+  cursorContract(`tsdb (${restart} restart)`, () => underTest(restart));
+  recentContract(`tsdb (${restart} restart)`, (start) => underTest(restart, start));
 }
 
 const up = labelsFromRecord({ __name__: 'up', job: 'pos' });
