@@ -947,10 +947,11 @@ export class Tsdb implements Appendable, Queryable, CursorStore, RecentSamples {
     const all = this.ordered();
     const out: MemSeries[] = [];
     if (candidates === null) {
-      // A matcher that rejects the empty string needs the label to be present: union its postings, unless
-      // they cover (nearly) every series anyway, as `__name__=~".+"` does.
+      // A matcher that rejects the empty string needs the label to be present: union its postings, unless the
+      // label has so many values that filtering every series in order is cheaper.
       const m = matchers.find((x) => !x.matches(''));
       const values = m ? this.postings.get(m.name) : undefined;
+      if (m && !values) return [];
       if (m && values && values.size < all.length / 4) {
         for (const [value, refs] of values) {
           if (!m.matches(value)) continue;
