@@ -98,7 +98,7 @@ export interface RecentSamples {
  * hash of the stored label set modulo `shards`.
  */
 export interface StepProgress {
-  /** The step: stored time (from, end], the cursor having been at `from - 1`. */
+  /** The step: stored time from `from` through `end`, both inclusive; the cursor was at `from - 1`. */
   readonly from: number;
   readonly end: number;
   readonly shards: number;
