@@ -221,7 +221,6 @@ function withFlags(cfg: Config, storagePath: string | undefined, listen: string 
   };
 }
 
-/** The process edge of the query and import commands: SQLite opener, the real engine, files, the clock. */
 /** `storewatch snmp probe`: one walk from the command line, through the same collector the appliance uses. */
 async function snmpCommand(argv: readonly string[], io: Io): Promise<number> {
   const usage =
@@ -288,6 +287,7 @@ async function snmpCommand(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+/** The process edge of the query and import commands: SQLite opener, the real engine, files, the clock. */
 function queryDeps(): CommandDeps {
   return {
     // As for `run`: the embedded SQLite addon is extracted next to the data unless systemd says otherwise.

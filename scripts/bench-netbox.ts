@@ -10,8 +10,7 @@
 // targets, RSS before the sync (Node, type stripping and imports) and peak RSS; and for the incremental sync its wall time and requests.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { defaultProfiles } from '../appliance/config/netbox.ts';
-import type { NetboxConfig } from '../appliance/config/netbox.ts';
+import { loadConfig } from '../appliance/config/load.ts';
 import { NetBoxClient, TokenBucket, abortableSleep, nodeTransport } from '../inventory/client.ts';
 import { buildInventory } from '../inventory/profiles.ts';
 import { fullSync, incrementalSync } from '../inventory/sync.ts';
@@ -36,24 +35,12 @@ function arg(name: string, def: string): string {
 }
 
 async function measure(url: string, s: Scenario): Promise<void> {
-  const cfg: NetboxConfig = {
-    url,
-    token: TOKEN,
-    site: 'store-0042',
-    statuses: ['active'],
-    tags: [],
-    tls_config: { insecure_skip_verify: false },
-    full_sync_interval: 3_600_000,
-    sync_interval: 300_000,
-    timeout: 30_000,
-    page_size: s.pageSize,
-    rate_limit: s.rate,
-    retries: 3,
-    max_response_size: 64 * 1024 * 1024,
-    allowed_networks: ['127.0.0.0/8'],
-    custom_field_labels: ['lane'],
-    profiles: defaultProfiles(),
-  };
+  // The config a user would write, through the same validation and defaults as the appliance's.
+  const cfg = loadConfig(
+    `netbox: {url: '${url}', token: '${TOKEN}', site: store-0042, page_size: ${s.pageSize}, ` +
+      `rate_limit: ${s.rate}, allowed_networks: [127.0.0.0/8], custom_field_labels: [lane]}\n`,
+    { baseDir: '/', readFile: () => '' },
+  ).netbox!;
   const transport = nodeTransport(cfg.tls_config);
   const client = new NetBoxClient({
     url,

@@ -125,8 +125,8 @@ export class ByteRateLimiter {
   }
 }
 
-/** What the status page shows about a destination. */
-export interface SenderStatus {
+/** What the status page shows about a destination: its counters (dropped ones by reason) and where it is. */
+export interface SenderStatus extends Omit<SenderCounters, 'dropped'> {
   readonly name: string;
   readonly state: 'idle' | 'sending' | 'throttled' | 'backing_off' | 'waiting_for_window' | 'stopped';
   /** Timestamp (ms) through which everything was delivered; null before the first delivery. */
@@ -140,13 +140,6 @@ export interface SenderStatus {
   readonly drainRate: number;
   /** Seconds until caught up at the current drain rate; null when not draining or nothing is behind. */
   readonly etaSeconds: number | null;
-  readonly lastSuccess: number | null;
-  readonly lastError: string;
-  readonly lastErrorTime: number | null;
-  readonly samplesSent: number;
-  readonly bytesSent: number;
-  readonly requests: number;
-  readonly retries: number;
   /** Samples dropped, by reason: http_4xx (the receiver refused them for good), too_old (sample_age_limit). */
   readonly samplesDropped: Readonly<Record<string, number>>;
 }
@@ -350,20 +343,15 @@ export class RemoteSender {
   }
 
   status(): SenderStatus {
+    const { dropped, ...counters } = this.counters();
     return {
       name: this.o.name,
       state: this.st.state,
       sentThrough: this.cursor,
       liveThrough: this.live?.cursor ?? null,
       ...this.backlog(),
-      lastSuccess: this.st.lastSuccess,
-      lastError: this.st.lastError,
-      lastErrorTime: this.st.lastErrorTime,
-      samplesSent: this.st.samplesSent,
-      bytesSent: this.st.bytesSent,
-      requests: this.st.requests,
-      retries: this.st.retries,
-      samplesDropped: { ...this.st.dropped },
+      ...counters,
+      samplesDropped: dropped,
     };
   }
 

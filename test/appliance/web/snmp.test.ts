@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
+import { DEFAULT_SNMP_AUTH } from '../../../appliance/config/snmp.ts';
 import { silentLogger } from '../../../appliance/model/logger.ts';
 import { buildSnmpRegistry, SnmpCollector } from '../../../appliance/snmp/collector.ts';
 import { createSnmpRouter } from '../../../appliance/web/snmp.ts';
@@ -39,17 +40,7 @@ describe('GET /snmp', () => {
       registry: buildSnmpRegistry(
         {
           auths: {
-            secret_auth: {
-              version: 2,
-              community: 'n0t-for-pages',
-              username: '',
-              security_level: 'noAuthNoPriv',
-              password: '',
-              auth_protocol: 'MD5',
-              priv_protocol: 'DES',
-              priv_password: '',
-              context_name: '',
-            },
+            secret_auth: { ...DEFAULT_SNMP_AUTH, community: 'n0t-for-pages' },
           },
         },
         [{ path: 'm.yml', text: MODS }],
