@@ -83,6 +83,19 @@ function load(name: string): Json[] {
   return j.results;
 }
 
+/** The fields of a nested (brief) device role or platform in a 4.x device, as NetBox serialises them. */
+const BRIEF_ROLE_FIELDS: readonly string[] = [
+  'id',
+  'url',
+  'display',
+  'name',
+  'slug',
+  'description',
+  'device_count',
+  'virtualmachine_count',
+  '_depth',
+];
+
 const STATUS_LABELS: Readonly<Record<string, string>> = {
   offline: 'Offline',
   active: 'Active',
@@ -322,30 +335,8 @@ export class NetboxFixture {
       display_url: `http://netbox.example.com/dcim/devices/${id}/`,
       display: o.name ?? `${String((template.device_type as Json).display)} (${id})`,
       name: o.name,
-      role: this.brief(this.ensureRole(o.role), [
-        'id',
-        'url',
-        'display',
-        'name',
-        'slug',
-        'description',
-        'device_count',
-        'virtualmachine_count',
-        '_depth',
-      ]),
-      platform: o.platform
-        ? this.brief(this.ensurePlatform(o.platform), [
-            'id',
-            'url',
-            'display',
-            'name',
-            'slug',
-            'description',
-            'device_count',
-            'virtualmachine_count',
-            '_depth',
-          ])
-        : null,
+      role: this.brief(this.ensureRole(o.role), BRIEF_ROLE_FIELDS),
+      platform: o.platform ? this.brief(this.ensurePlatform(o.platform), BRIEF_ROLE_FIELDS) : null,
       site: this.brief(site, ['id', 'url', 'display', 'name', 'slug', 'description']),
       location: null,
       rack: null,
